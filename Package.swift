@@ -1,0 +1,94 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+  .swiftLanguageMode(.v6),
+  .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+  name: "milo",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "milo", targets: ["milo"]),
+    .executable(name: "nomad-host", targets: ["nomad-host"]),
+    .library(name: "NomadPlugin", targets: ["NomadPlugin"]),
+    .library(name: "NomadHost", targets: ["NomadHost"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
+    .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
+    .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
+    .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
+    .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+  ],
+  targets: [
+    // Generated protobuf and gRPC code for go-plugin's and Nomad's wire protocol.
+    .target(
+      name: "NomadProto",
+      dependencies: [
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      swiftSettings: [.swiftLanguageMode(.v6)]
+    ),
+    // Small C shims for process spawning and Linux syscalls Swift cannot call safely.
+    .target(name: "CMiloSys"),
+    // A reusable Swift SDK for Nomad task driver plugins: go-plugin server, base and driver protocol.
+    .target(
+      name: "NomadPlugin",
+      dependencies: [
+        "NomadProto",
+        "CMiloSys",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strict
+    ),
+    // The per-task supervisor: owns the container process and relays its logs. Foundation-free.
+    .target(name: "MiloSupervisor", dependencies: ["CMiloSys"], swiftSettings: strict),
+    // The milo driver: config, Java discovery, OCI bundles, task handles, state and recovery.
+    .target(
+      name: "Milo",
+      dependencies: [
+        "NomadPlugin", "MiloSupervisor", "CMiloSys",
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strict
+    ),
+    // A Nomad client emulator: launches driver plugins as Nomad does, with logmon and a task runner.
+    .target(
+      name: "NomadHost",
+      dependencies: [
+        "NomadPlugin", "NomadProto", "CMiloSys",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+      ],
+      swiftSettings: strict
+    ),
+    .executableTarget(
+      name: "milo",
+      dependencies: ["Milo", "MiloSupervisor", "NomadPlugin"],
+      swiftSettings: strict
+    ),
+    .executableTarget(
+      name: "nomad-host",
+      dependencies: [
+        "NomadHost",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: strict
+    ),
+    .testTarget(name: "NomadPluginTests", dependencies: ["NomadPlugin"], swiftSettings: strict),
+    .testTarget(name: "MiloTests", dependencies: ["Milo", "MiloSupervisor"], swiftSettings: strict),
+    .testTarget(name: "NomadHostTests", dependencies: ["NomadHost"], swiftSettings: strict),
+    .testTarget(name: "IntegrationTests", dependencies: ["NomadHost", "Milo"], swiftSettings: strict),
+  ]
+)

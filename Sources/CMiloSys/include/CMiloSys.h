@@ -1,0 +1,73 @@
+#ifndef CMILOSYS_H
+#define CMILOSYS_H
+
+#include <sys/types.h>
+
+/// Options for `milo_spawn`.
+typedef struct milo_spawn_options {
+  /// Descriptors that become the child's 0, 1 and 2 (-1 opens /dev/null).
+  int stdin_fd;
+  int stdout_fd;
+  int stderr_fd;
+  /// Start the child in a new session (setsid), detached from the caller's terminal and group.
+  int new_session;
+  /// If non-NULL: enter a private mount namespace and lazily unmount this path before exec.
+  /// Used to hide the cgroup2 mount of a hybrid hierarchy from an OCI runtime.
+  const char *unmount_in_private_ns;
+  /// If non-NULL: chdir here before exec.
+  const char *working_dir;
+} milo_spawn_options;
+
+/// Fork and exec `path` with `argv`/`envp` (NULL-terminated). Signal dispositions and the signal
+/// mask are reset to defaults in the child and every descriptor above 2 is closed.
+/// Returns the child's pid, or -errno when the fork or the exec failed (exec errors are reported
+/// back through a close-on-exec pipe, so a missing binary is an error here, not a child exit).
+pid_t milo_spawn(const char *path, char *const argv[], char *const envp[],
+                 const milo_spawn_options *options);
+
+/// pidfd_open(2); returns a descriptor or -errno.
+int milo_pidfd_open(pid_t pid);
+
+/// Marks the calling process as a child subreaper. Returns 0 or -errno.
+int milo_set_subreaper(void);
+
+/// Asks the kernel to send `sig` to the caller when its parent exits. Returns 0 or -errno.
+int milo_set_parent_death_signal(int sig);
+
+/// Decoders for wait(2) status words (macros in C).
+int milo_wifexited(int status);
+int milo_wexitstatus(int status);
+int milo_wifsignaled(int status);
+int milo_wtermsig(int status);
+int milo_wcoredump(int status);
+
+/// Blocks `signals` for the calling thread and returns a non-blocking signalfd for them, or -errno.
+int milo_signalfd_open(const int *signals, int count);
+
+/// Reads one signal from a signalfd: its number, 0 when none is pending, or -errno.
+int milo_signalfd_read(int fd);
+
+/// Installs a handler for `sig` that only records that it arrived.
+void milo_install_flag_handler(int sig);
+
+/// Returns 1 (and clears the record) if `sig` arrived since the last call, else 0.
+int milo_take_signal_flag(int sig);
+
+/// Queues `carrier` to the process behind `pidfd` with `value` as its payload (pidfd_send_signal
+/// with SI_QUEUE). Returns 0 or -errno.
+int milo_pidfd_queue_signal(int pidfd, int carrier, int value);
+
+/// Sends a plain signal through a pidfd. Returns 0 or -errno.
+int milo_pidfd_send_signal(int pidfd, int sig);
+
+/// Reads the payload of a queued signal from a signalfd: returns the signal number and stores
+/// the payload in *value (0 for plain signals); 0 when none is pending; -errno on error.
+int milo_signalfd_read_value(int fd, int *value);
+
+/// pipe2(2) (a GNU extension Swift cannot see). Returns 0 or -errno.
+int milo_pipe2(int fds[2], int flags);
+
+/// statfs(2)'s f_type for `path`, or -errno.
+long milo_fs_type(const char *path);
+
+#endif

@@ -1,0 +1,33 @@
+import Foundation
+import NomadPlugin
+import Synchronization
+
+/// Fans driver task events out to every open `TaskEvents` stream.
+final class EventBus: Sendable {
+  private let subscribers = Mutex<[UUID: AsyncStream<Proto.TaskEvent>.Continuation]>([:])
+
+  /// A new subscription; it ends when the consumer stops iterating.
+  func subscribe() -> AsyncStream<Proto.TaskEvent> {
+    let (stream, continuation) = AsyncStream.makeStream(
+      of: Proto.TaskEvent.self, bufferingPolicy: .bufferingNewest(256))
+    let key = UUID()
+    subscribers.withLock { $0[key] = continuation }
+    continuation.onTermination = { [weak self] _ in
+      _ = self?.subscribers.withLock { $0.removeValue(forKey: key) }
+    }
+    return stream
+  }
+
+  /// Emits an event for `config`'s task.
+  func emit(_ config: Proto.TaskConfig, _ message: String, annotations: [String: String] = [:]) {
+    var event = Proto.TaskEvent()
+    event.taskID = config.id
+    event.allocID = config.allocID
+    event.taskName = config.name
+    event.timestamp = .init(date: Date())
+    event.message = message
+    event.annotations = annotations
+    let targets = subscribers.withLock { Array($0.values) }
+    targets.forEach { $0.yield(event) }
+  }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import MiloSupervisor
+import NomadPlugin
+
+extension MiloDriver {
+  func task(_ id: String) async throws(DriverError) -> MiloTask {
+    guard let task = await tasks.get(id) else { throw .taskNotFound(id) }
+    return task
+  }
+
+  public func waitTask(id: String) async throws -> (result: Proto.ExitResult, error: String?) {
+    try await task(id).wait()
+  }
+
+  public func stopTask(id: String, timeout: Duration, signal: String) async throws {
+    let task = try await task(id)
+    let name = signal.isEmpty ? "SIGINT" : signal
+    guard let number = SignalName.number(name) else {
+      throw DriverError.invalidArgument(SignalName.unknownMessage(name))
+    }
+    guard await task.isRunning else { return }
+    _ = await task.signal(number)
+    if await task.wait(timeout: timeout) { return }
+    logger.info("task did not stop within its kill timeout; killing it", metadata: ["task_id": "\(id)"])
+    _ = await task.signal(SIGKILL)
+    if await !task.wait(timeout: .seconds(10)) {
+      throw DriverError(.deadlineExceeded, "task \(id) did not exit 10s after SIGKILL")
+    }
+  }
+
+  public func destroyTask(id: String, force: Bool) async throws {
+    guard let task = await tasks.get(id) else { return }
+    if await task.isRunning {
+      guard force else {
+        throw DriverError(.failedPrecondition, "cannot destroy running task \(id); stop it first or destroy with force")
+      }
+      await task.terminate()
+      if await !task.wait(timeout: .seconds(10)) {
+        logger.warning("supervisor did not finish; removing the container directly", metadata: ["task_id": "\(id)"])
+        kill(task.state.supervisorPid, SIGKILL)
+      }
+    }
+    Self.removeContainer(task.state)
+    try? FileManager.default.removeItem(atPath: task.state.taskStateDir)
+    await tasks.remove(id)
+  }
+
+  /// Deletes the container if the supervisor could not (it normally does on exit).
+  static func removeContainer(_ state: DriverState) {
+    let stateFile = state.runtimeRoot + "/" + state.containerID
+    guard FileManager.default.fileExists(atPath: stateFile) else { return }
+    _ = try? Spawn.run(
+      [state.runtimePath, "--root", state.runtimeRoot, "delete", "--force", state.containerID],
+      environment: currentEnvironment())
+  }
+
+  public func inspectTask(id: String) async throws -> Proto.TaskStatus {
+    await try task(id).status()
+  }
+
+  public func signalTask(id: String, signal: String) async throws {
+    let task = try await task(id)
+    guard let number = SignalName.number(signal) else {
+      throw DriverError.invalidArgument(SignalName.unknownMessage(signal))
+    }
+    guard await task.signal(number) else {
+      throw DriverError(.failedPrecondition, "task \(id) is not running")
+    }
+    events.emit(task.config, "Delivered \(signal.uppercased()) to the application")
+  }
+
+  public func recoverTask(id: String, handle: Proto.TaskHandle) async throws {
+    if await tasks.get(id) != nil { return }
+    let state: DriverState
+    do {
+      state = try DriverState.decode(handle.driverState)
+    } catch {
+      throw DriverError(.invalidArgument, "cannot recover task \(id): \(error)")
+    }
+    var config = handle.config
+    if config.id.isEmpty { config.id = id }
+    if let supervisor = SupervisorProcess.attach(pid: state.supervisorPid, startTicks: state.supervisorStartTicks) {
+      let task = MiloTask(config: config, state: state, supervisor: supervisor)
+      guard await tasks.insert(task) else {
+        supervisor.release()
+        return
+      }
+      await monitor(task)
+      logger.info("recovered running task", metadata: ["task_id": "\(id)"])
+      return
+    }
+    // The supervisor is gone. If it recorded the exit, report that; otherwise the task is lost.
+    guard FileManager.default.fileExists(atPath: state.taskStateDir + "/exit") else {
+      Self.removeContainer(state)
+      throw DriverError(
+        .failedPrecondition,
+        "cannot recover task \(id): its milo supervisor (pid \(state.supervisorPid)) is gone and recorded no exit;"
+          + " the container was removed and Nomad will restart the task")
+    }
+    let task = MiloTask(config: config, state: state, supervisor: nil)
+    _ = await tasks.insert(task)
+    await monitor(task)
+    logger.info("recovered exited task", metadata: ["task_id": "\(id)"])
+  }
+}

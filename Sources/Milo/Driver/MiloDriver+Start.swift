@@ -1,0 +1,91 @@
+import Foundation
+import MiloSupervisor
+import NomadPlugin
+
+extension MiloDriver {
+  public func startTask(_ config: Proto.TaskConfig) async throws -> (
+    Proto.TaskHandle, Proto.NetworkOverride?
+  ) {
+    if await tasks.get(config.id) != nil {
+      throw DriverError(.alreadyExists, "task with ID \(config.id) already started")
+    }
+    let plan: LaunchPlan
+    do {
+      plan = try LaunchPlanner(config: currentConfig, report: report).plan(for: config)
+    } catch {
+      let message = "\(error)"
+      TaskLog.writeStderr(config.stderrPath, message + "\n")
+      throw DriverError(.invalidArgument, message)
+    }
+    events.emit(
+      config, "Using Java \(plan.java.version) (\(plan.java.vendor)) from \(plan.java.home)",
+      annotations: ["java_home": plan.java.home, "java_version": plan.java.version])
+
+    let fm = FileManager.default
+    do {
+      try fm.createDirectory(atPath: plan.taskStateDir, withIntermediateDirectories: true,
+        attributes: [.posixPermissions: 0o700])
+      try fm.createDirectory(atPath: plan.runtimeRoot, withIntermediateDirectories: true,
+        attributes: [.posixPermissions: 0o700])
+      try BundleBuilder.write(plan.spec, to: plan.bundleDir)
+    } catch {
+      try? fm.removeItem(atPath: plan.taskStateDir)
+      throw DriverError(.internalError, "failed to prepare the container bundle in \(plan.taskStateDir): \(error)")
+    }
+
+    let launched: (SupervisorProcess, containerPid: Int32)
+    do {
+      launched = try await SupervisorProcess.launch(executable: executable, options: plan.supervisorOptions)
+    } catch {
+      try? fm.removeItem(atPath: plan.taskStateDir)
+      let message = "failed to start the container for task \(config.name): \(error)"
+      logger.error("\(message)")
+      throw DriverError(.internalError, message)
+    }
+    let (supervisor, containerPid) = launched
+    let state = DriverState(
+      version: DriverState.currentVersion, taskID: config.id, containerID: plan.containerID,
+      taskStateDir: plan.taskStateDir, supervisorPid: supervisor.pid,
+      supervisorStartTicks: supervisor.startTicks, containerPid: containerPid,
+      startedAt: Posix.wallNanos(), runtimePath: plan.runtime.path, runtimeRoot: plan.runtimeRoot,
+      javaHome: plan.java.home, javaVersion: plan.java.version)
+    let task = MiloTask(config: config, state: state, supervisor: supervisor)
+    _ = await tasks.insert(task)
+    await monitor(task)
+    events.emit(config, "Container \(plan.containerID) started (pid \(containerPid))")
+    logger.info(
+      "task started", metadata: ["task_id": "\(config.id)", "container": "\(plan.containerID)"])
+    return (try handle(for: task), nil)
+  }
+
+  /// Watches a task's exit and reports OOM kills as events.
+  func monitor(_ task: MiloTask) async {
+    let events = self.events
+    let config = task.config
+    await task.startMonitoring { record in
+      if record.oomKilled {
+        events.emit(config, "Task was OOM-killed: it used more memory than its limit", annotations: ["oom_killed": "true"])
+      }
+    }
+  }
+
+  func handle(for task: MiloTask) throws -> Proto.TaskHandle {
+    var handle = Proto.TaskHandle()
+    handle.version = Int32(DriverState.currentVersion)
+    handle.config = task.config
+    handle.state = .running
+    handle.driverState = try task.state.encoded()
+    return handle
+  }
+}
+
+/// Writes a message to the task's stderr log, so `nomad alloc logs -stderr` explains a failure.
+enum TaskLog {
+  static func writeStderr(_ path: String, _ message: String) {
+    guard !path.isEmpty, path != "/dev/null" else { return }
+    let fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    Posix.writeAll(fd, Array(message.utf8))
+    close(fd)
+  }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Logging
+import MiloSupervisor
+import NomadPlugin
+import Synchronization
+
+/// The milo task driver: runs JARs with the host's Java in crun containers.
+public final class MiloDriver: NomadDriver {
+  public static let version = "0.1.0"
+
+  public let identity = PluginIdentity(name: "milo", version: MiloDriver.version)
+  public var configSchema: HCLSchema { PluginConfig.schema }
+  public var taskConfigSchema: HCLSchema { TaskOptions.schema }
+
+  public var capabilities: Proto.Capabilities {
+    var caps = Proto.Capabilities()
+    caps.sendSignals = true
+    caps.exec = false
+    caps.fsIsolation = .chroot
+    caps.networkIsolationModes = [.host, .group]
+    caps.mustCreateNetwork = false
+    caps.mountConfigs = .noMounts
+    return caps
+  }
+
+  struct Settings {
+    var config = PluginConfig()
+    var configured = false
+    var report: HostReport?
+  }
+
+  let settings = Mutex(Settings())
+  let tasks = TaskStore()
+  let events = EventBus()
+  let logger: Logger
+  /// This binary, run again as `milo supervise` for each task.
+  let executable: String
+  /// How often the fingerprint re-checks the host.
+  let fingerprintPeriod: Duration
+
+  public init(logger: Logger, executable: String, fingerprintPeriod: Duration = .seconds(30)) {
+    self.logger = logger
+    self.executable = executable
+    self.fingerprintPeriod = fingerprintPeriod
+  }
+
+  // MARK: Configuration and fingerprinting
+
+  public func setConfig(msgpack: [UInt8], agentConfig: Proto.AgentConfig?) async throws {
+    let config = try PluginConfig.decode(msgpack)
+    try checkPaths(config)
+    guard agentConfig != nil else { return }  // Validation only: no side effects.
+    let report = HostProbe(config: config).probe()
+    settings.withLock {
+      $0.config = config
+      $0.configured = true
+      $0.report = report
+    }
+    if report.isHealthy {
+      logger.info(
+        "milo configured",
+        metadata: [
+          "runtime": "\(report.runtime?.version ?? "-")", "java": "\(report.defaultJava?.home ?? "-")",
+          "cgroup": "\(report.cgroup.rawValue)",
+        ])
+    } else {
+      logger.warning("milo cannot run tasks yet", metadata: ["problems": "\(report.problems.joined(separator: " "))"])
+    }
+  }
+
+  /// Host checks that make a config invalid rather than the node unhealthy.
+  func checkPaths(_ config: PluginConfig) throws(DriverError) {
+    for path in config.javaSearchPaths {
+      var isDir: ObjCBool = false
+      if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue {
+        throw .invalidArgument("java_search_paths: expected directories, but \(path) is a file")
+      }
+    }
+    let parent = (config.stateDir as NSString).deletingLastPathComponent
+    guard FileManager.default.fileExists(atPath: parent) else {
+      throw .invalidArgument(
+        "state_dir: the parent directory \(parent) of \(config.stateDir) does not exist; create it or choose another state_dir")
+    }
+  }
+
+  var currentConfig: PluginConfig { settings.withLock { $0.config } }
+
+  /// Re-probes the host and returns the new report.
+  func refreshReport() -> HostReport {
+    let report = HostProbe(config: currentConfig).probe()
+    settings.withLock { $0.report = report }
+    return report
+  }
+
+  var report: HostReport {
+    if let report = settings.withLock({ $0.report }) { return report }
+    return refreshReport()
+  }
+
+  public func fingerprint(_ send: @Sendable (Proto.Fingerprint) async throws -> Void) async throws {
+    var last: Proto.Fingerprint?
+    while !Task.isCancelled {
+      let current = HostProbe.fingerprint(refreshReport(), version: Self.version)
+      if current != last {
+        try await send(current)
+        last = current
+      }
+      try await Task.sleep(for: fingerprintPeriod)
+    }
+  }
+
+  public func taskEvents(_ send: @Sendable (Proto.TaskEvent) async throws -> Void) async throws {
+    for await event in events.subscribe() {
+      try await send(event)
+    }
+  }
+
+  public func shutdown() async {
+    logger.info("milo shutting down; tasks keep running under their supervisors")
+  }
+}

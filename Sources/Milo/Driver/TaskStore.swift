@@ -1,0 +1,17 @@
+/// The tasks this plugin instance knows, by Nomad task id.
+actor TaskStore {
+  private var tasks: [String: MiloTask] = [:]
+
+  func get(_ id: String) -> MiloTask? { tasks[id] }
+
+  /// Adds a task; false when the id is taken.
+  func insert(_ task: MiloTask) -> Bool {
+    guard tasks[task.id] == nil else { return false }
+    tasks[task.id] = task
+    return true
+  }
+
+  func remove(_ id: String) { tasks[id] = nil }
+
+  var count: Int { tasks.count }
+}

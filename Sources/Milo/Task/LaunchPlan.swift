@@ -1,0 +1,101 @@
+import Foundation
+import MiloSupervisor
+import NomadPlugin
+
+/// Everything decided about a task before its container is created.
+struct LaunchPlan: Sendable {
+  var containerID: String
+  var taskStateDir: String
+  var bundleDir: String
+  var runtimeRoot: String
+  var runtime: OCIRuntime
+  var java: JavaRuntime
+  var spec: OCISpec
+  var supervisorOptions: SupervisorOptions
+}
+
+/// Validates a task's inputs against the host and plans its container. Throws `TaskError` or
+/// `HostProblem`, whose text is what the job's author reads.
+struct LaunchPlanner {
+  var config: PluginConfig
+  var report: HostReport
+
+  func plan(for task: Proto.TaskConfig) throws -> LaunchPlan {
+    let options: TaskOptions
+    do {
+      options = try TaskOptions.decode([UInt8](task.msgpackDriverConfig))
+    } catch {
+      throw TaskError(
+        "invalid task config", expected: "the options in milo's task schema",
+        got: error.message, suggestion: "fix the task's config block (see milo's README for options).")
+    }
+    let taskDir = task.allocDir + "/" + task.name
+    let command = try JavaCommand.resolve(options: options, taskDir: taskDir, allocDir: task.allocDir)
+    let java: JavaRuntime
+    if options.javaHome != nil || options.javaVersion != nil {
+      java = try JavaSelection.choose(
+        from: report.javas, home: options.javaHome, version: options.javaVersion, pathJava: nil,
+        searched: report.javaSearched, settingNames: ("java_home", "java_version"))
+    } else if let defaultJava = report.defaultJava {
+      java = defaultJava
+    } else {
+      throw HostProblem(report.problems.first { $0.contains("Java") } ?? "Error: No Java runtime found on host")
+    }
+    guard let runtime = report.runtime else {
+      throw HostProblem(
+        report.problems.first ?? "the OCI runtime \(config.runtime) is not available on this host")
+    }
+    guard geteuid() == 0 else {
+      throw HostProblem("milo must run as root to create containers; run the Nomad client as root.")
+    }
+    let user = try TaskUser.resolve(task.user.isEmpty ? config.defaultUser : task.user)
+    for cap in options.capAdd where !config.allowCaps.contains(cap) {
+      throw TaskError(
+        "capability \(cap) is not allowed", expected: "cap_add within the plugin's allow_caps",
+        got: "cap_add = [\(options.capAdd.map { "\"\($0)\"" }.joined(separator: ", "))]",
+        suggestion: "remove it from cap_add, or ask the operator to add it to allow_caps in the milo plugin config.")
+    }
+
+    let containerID = Self.containerID(for: task.id)
+    let taskStateDir = config.stateDir + "/tasks/" + containerID
+    let runtimeRoot = config.stateDir + "/runtime"
+    let cgroupsPath = "/milo/" + containerID
+    let network = task.hasNetworkIsolationSpec && task.networkIsolationSpec.mode == .group
+      ? task.networkIsolationSpec.path : nil
+    let spec = BundleBuilder.spec(
+      for: BundleRequest(
+        containerID: containerID, bundleDir: taskStateDir + "/bundle", taskDir: taskDir,
+        allocDir: task.allocDir, java: java, command: command, env: task.env, user: user,
+        capabilities: options.capAdd, resources: task, networkNamespacePath: network,
+        cgroupsPath: cgroupsPath, workDir: options.workDir))
+    let cgroupRoot = "/sys/fs/cgroup"
+    let oomFile: String? =
+      switch report.cgroup {
+      case .v2: cgroupRoot + cgroupsPath + "/memory.events"
+      case .v1, .hybrid: cgroupRoot + "/memory" + cgroupsPath + "/memory.oom_control"
+      case .none: nil
+      }
+    let supervisor = SupervisorOptions(
+      stateDir: taskStateDir, runtime: runtime.path, runtimeRoot: runtimeRoot,
+      bundle: taskStateDir + "/bundle", containerID: containerID,
+      stdoutPath: task.stdoutPath.isEmpty ? "/dev/null" : task.stdoutPath,
+      stderrPath: task.stderrPath.isEmpty ? "/dev/null" : task.stderrPath,
+      bufferBytes: config.logBufferBytes,
+      hideMount: CgroupMode.hiddenUnifiedMount(for: report.cgroup), oomFile: oomFile)
+    return LaunchPlan(
+      containerID: containerID, taskStateDir: taskStateDir, bundleDir: taskStateDir + "/bundle",
+      runtimeRoot: runtimeRoot, runtime: runtime, java: java, spec: spec,
+      supervisorOptions: supervisor)
+  }
+
+  /// A container id from Nomad's task id (`<alloc>/<task>/<8 hex>`): only [A-Za-z0-9_.-].
+  static func containerID(for taskID: String) -> String {
+    let mapped = taskID.unicodeScalars.map { scalar -> Character in
+      switch scalar {
+      case "a"..."z", "A"..."Z", "0"..."9", "-", ".": Character(scalar)
+      default: "_"
+      }
+    }
+    return "milo-" + String(mapped)
+  }
+}

@@ -1,0 +1,142 @@
+import CMiloSys
+import Foundation
+import MiloSupervisor
+
+/// The plugin's side of one task supervisor: starting it, signalling it and waiting for it.
+public struct SupervisorProcess: Sendable {
+  public var pid: Int32
+  public var startTicks: UInt64
+  /// A pidfd for the supervisor; owned by this value's task record.
+  public var pidfd: Int32
+
+  /// Starts `milo supervise` in its own session and waits for it to report the container
+  /// running (`ok <pid>`) or failing (`error <message>`).
+  public static func launch(executable: String, options: SupervisorOptions) async throws
+    -> (SupervisorProcess, containerPid: Int32)
+  {
+    var ready: [Int32] = [-1, -1]
+    guard milo_pipe2(&ready, O_CLOEXEC) == 0 else { throw SystemError("pipe2") }
+    let logFD = open(options.stateDir + "/supervisor.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+    defer {
+      if logFD >= 0 { close(logFD) }
+    }
+    let pid: pid_t
+    do {
+      pid = try Spawn.start(
+        [executable, "supervise"] + options.arguments, environment: supervisorEnvironment(),
+        stdio: .init(stdin: -1, stdout: ready[1], stderr: logFD), newSession: true)
+    } catch {
+      close(ready[0])
+      close(ready[1])
+      throw error
+    }
+    close(ready[1])
+    let readFD = ready[0]
+    let line = await Blocking.run { readLine(fd: readFD) }
+    close(readFD)
+    let pidfd = milo_pidfd_open(pid)
+    let process = SupervisorProcess(pid: pid, startTicks: startTicks(of: pid) ?? 0, pidfd: pidfd)
+    if line.hasPrefix("ok "), let containerPid = Int32(line.dropFirst(3)) {
+      return (process, containerPid)
+    }
+    // The supervisor failed before the container ran: collect it and report why.
+    await process.waitForExit()
+    process.reap()
+    let reason = line.hasPrefix("error ") ? String(line.dropFirst(6)) : "the supervisor exited without reporting (see \(options.stateDir)/supervisor.log)"
+    throw SupervisorLaunchError(reason: reason)
+  }
+
+  /// Reattaches to a running supervisor after a plugin restart; nil when it is gone (or the pid
+  /// now belongs to another process).
+  public static func attach(pid: Int32, startTicks expected: UInt64) -> SupervisorProcess? {
+    guard pid > 0, let ticks = startTicks(of: pid), ticks == expected else { return nil }
+    let pidfd = milo_pidfd_open(pid)
+    guard pidfd >= 0 else { return nil }
+    // Re-check after opening the pidfd: the pid could have been reused in between.
+    guard startTicks(of: pid) == expected else {
+      close(pidfd)
+      return nil
+    }
+    return SupervisorProcess(pid: pid, startTicks: expected, pidfd: pidfd)
+  }
+
+  /// Suspends until the supervisor exits.
+  public func waitForExit() async {
+    guard pidfd >= 0 else { return }
+    await ExitMonitor.shared.wait(pidfd: pidfd)
+  }
+
+  /// Whether the supervisor is still running.
+  public var isRunning: Bool {
+    guard pidfd >= 0 else { return false }
+    var entry = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+    return poll(&entry, 1, 0) == 0
+  }
+
+  /// Asks the supervisor to deliver `signal` to the application.
+  @discardableResult
+  public func forward(signal: Int32) -> Bool {
+    pidfd >= 0 && milo_pidfd_queue_signal(pidfd, Supervisor.forwardCarrier, signal) == 0
+  }
+
+  /// Asks the supervisor to kill the container and finish (used by forced destroy).
+  public func terminate() {
+    if pidfd >= 0 { _ = milo_pidfd_send_signal(pidfd, SIGTERM) }
+  }
+
+  /// Collects the exit status if the supervisor is our child (it is not after a plugin restart).
+  public func reap() {
+    var status: Int32 = 0
+    _ = waitpid(pid, &status, WNOHANG)
+  }
+
+  /// Releases the pidfd.
+  public func release() {
+    if pidfd >= 0 { close(pidfd) }
+  }
+
+  static func readLine(fd: Int32) -> String {
+    var bytes: [UInt8] = []
+    var byte: UInt8 = 0
+    while bytes.count < 64 << 10 {
+      let n = read(fd, &byte, 1)
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 || byte == 0x0A { break }
+      bytes.append(byte)
+    }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// Field 22 of /proc/<pid>/stat.
+  static func startTicks(of pid: Int32) -> UInt64? {
+    guard let text = Posix.readText("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else {
+      return nil
+    }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    // After ")" the fields start at field 3 (state); starttime is field 22.
+    guard fields.count > 19 else { return nil }
+    return UInt64(fields[19])
+  }
+
+  /// The supervisor runs with a minimal, predictable environment.
+  static func supervisorEnvironment() -> [String] {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
+    return ["PATH=\(path)", "LANG=C.UTF-8"]
+  }
+}
+
+/// The supervisor could not start the container.
+public struct SupervisorLaunchError: Error, CustomStringConvertible, Sendable {
+  public var reason: String
+  public var description: String { reason }
+}
+
+/// Runs blocking work on a fresh thread, off Swift's cooperative pool.
+enum Blocking {
+  static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+      let thread = Thread { continuation.resume(returning: body()) }
+      thread.start()
+    }
+  }
+}

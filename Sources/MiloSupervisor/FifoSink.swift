@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// The write side of one log FIFO (Nomad's logmon reads the other side).
+///
+/// Writes never block. When the reader goes away (EPIPE, or no reader yet) the sink keeps its
+/// descriptor, so bytes still in the pipe reach a reader that reopens the same FIFO, and retries
+/// opening the path until a reader is back (a restarted logmon may create a new FIFO).
+public struct FifoSink: Sendable {
+  /// The FIFO path, or `/dev/null` when logs are disabled.
+  public let path: String
+  /// The open descriptor, or -1.
+  public private(set) var fd: Int32 = -1
+  /// True while no reader is known to be attached.
+  public private(set) var readerGone = true
+  private var inode: ino_t = 0
+  private var nextAttempt: UInt64 = 0
+  /// How long to wait between reconnection attempts.
+  public var retryNanos: UInt64 = 50_000_000
+
+  public init(path: String) {
+    self.path = path
+  }
+
+  /// True when the sink can take bytes now (possibly short writes).
+  public var isConnected: Bool { fd >= 0 && !readerGone }
+
+  /// When the next reconnection attempt is due, if one is needed.
+  public var reconnectDeadline: UInt64? { isConnected ? nil : nextAttempt }
+
+  /// Tries to (re)open the FIFO if no reader is attached and the retry time has come.
+  public mutating func reconnectIfDue(now: UInt64) {
+    guard !isConnected, now >= nextAttempt else { return }
+    nextAttempt = now + retryNanos
+    let newFD = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+    guard newFD >= 0 else { return }  // ENXIO: no reader yet.
+    var info = stat()
+    fstat(newFD, &info)
+    if fd >= 0 && info.st_ino == inode {
+      // Same FIFO: keep the old descriptor (and whatever it still holds in the pipe).
+      Glibc.close(newFD)
+    } else {
+      if fd >= 0 { Glibc.close(fd) }
+      fd = newFD
+      inode = info.st_ino
+    }
+    readerGone = false
+  }
+
+  /// Writes as much of `bytes` as the FIFO takes now; returns the count written.
+  public mutating func write(_ bytes: UnsafeRawBufferPointer) -> Int {
+    guard isConnected, let base = bytes.baseAddress, bytes.count > 0 else { return 0 }
+    while true {
+      let n = Glibc.write(fd, base, bytes.count)
+      if n >= 0 { return n }
+      switch errno {
+      case EINTR: continue
+      case EAGAIN: return 0
+      default:
+        // EPIPE (reader gone) or another error: wait for a reader to come back.
+        readerGone = true
+        nextAttempt = 0
+        return 0
+      }
+    }
+  }
+
+  /// Marks the reader as gone after poll reported POLLERR/POLLHUP on the descriptor.
+  public mutating func markReaderGone() {
+    readerGone = true
+  }
+
+  /// Closes the descriptor; the reader sees EOF once every writer has closed.
+  public mutating func close() {
+    if fd >= 0 { Glibc.close(fd) }
+    fd = -1
+    readerGone = true
+  }
+}

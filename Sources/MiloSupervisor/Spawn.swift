@@ -1,0 +1,115 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+import CMiloSys
+
+/// Starts processes with exact control over their descriptors, session and mount namespace.
+public enum Spawn {
+  /// Where the child's standard streams come from.
+  public struct Stdio: Sendable {
+    public var stdin: Int32 = -1
+    public var stdout: Int32 = -1
+    public var stderr: Int32 = -1
+    public init(stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1) {
+      self.stdin = stdin
+      self.stdout = stdout
+      self.stderr = stderr
+    }
+  }
+
+  /// Starts `argv[0]` (an absolute path) and returns its pid. Descriptors other than the three
+  /// given are not inherited; signal dispositions start at their defaults.
+  public static func start(
+    _ argv: [String], environment: [String], stdio: Stdio, newSession: Bool = false,
+    hideMount: String? = nil, workingDirectory: String? = nil
+  ) throws(SystemError) -> pid_t {
+    guard let path = argv.first else { throw SystemError("spawn", errno: EINVAL) }
+    let cArgs = argv.map { strdup($0) } + [nil]
+    let cEnv = environment.map { strdup($0) } + [nil]
+    defer {
+      cArgs.forEach { free($0) }
+      cEnv.forEach { free($0) }
+    }
+    let pid: pid_t = path.withCString { cPath in
+      withOptionalCString(hideMount) { cHide in
+        withOptionalCString(workingDirectory) { cDir in
+          var options = milo_spawn_options(
+            stdin_fd: stdio.stdin, stdout_fd: stdio.stdout, stderr_fd: stdio.stderr,
+            new_session: newSession ? 1 : 0, unmount_in_private_ns: cHide, working_dir: cDir)
+          return cArgs.withUnsafeBufferPointer { args in
+            cEnv.withUnsafeBufferPointer { env in
+              milo_spawn(cPath, args.baseAddress, env.baseAddress, &options)
+            }
+          }
+        }
+      }
+    }
+    guard pid > 0 else { throw SystemError("start \(path)", errno: -pid) }
+    return pid
+  }
+
+  /// Runs a command to completion, capturing its combined output (up to 64 KiB).
+  public static func run(_ argv: [String], environment: [String], hideMount: String? = nil)
+    throws(SystemError) -> (status: Int32, output: String)
+  {
+    var fds: [Int32] = [0, 0]
+    guard milo_pipe2(&fds, O_CLOEXEC) == 0 else { throw SystemError("pipe2") }
+    let pid: pid_t
+    do {
+      pid = try start(
+        argv, environment: environment, stdio: Stdio(stdout: fds[1], stderr: fds[1]),
+        hideMount: hideMount)
+    } catch {
+      close(fds[0])
+      close(fds[1])
+      throw error
+    }
+    close(fds[1])
+    var output: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let n = chunk.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { break }
+      if output.count < 64 << 10 { output.append(contentsOf: chunk[0..<n]) }
+    }
+    close(fds[0])
+    return (waitFor(pid), String(decoding: output, as: UTF8.self))
+  }
+
+  /// Waits for a child and returns its raw wait status.
+  public static func waitFor(_ pid: pid_t) -> Int32 {
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 {
+      if errno != EINTR { return -1 }
+    }
+    return status
+  }
+
+  /// The exit code of a raw wait status: the code, or 128+signal when signalled.
+  public static func exitCode(_ status: Int32) -> Int32 {
+    if milo_wifexited(status) != 0 { return milo_wexitstatus(status) }
+    if milo_wifsignaled(status) != 0 { return 128 + milo_wtermsig(status) }
+    return -1
+  }
+
+  private static func withOptionalCString<R>(
+    _ value: String?, _ body: (UnsafePointer<CChar>?) -> R
+  ) -> R {
+    guard let value else { return body(nil) }
+    return value.withCString { body($0) }
+  }
+}
+
+/// The process environment as `KEY=value` strings.
+public func currentEnvironment() -> [String] {
+  var result: [String] = []
+  var pointer = environ
+  while let entry = pointer.pointee {
+    result.append(String(cString: entry))
+    pointer += 1
+  }
+  return result
+}

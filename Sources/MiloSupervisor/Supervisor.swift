@@ -1,0 +1,250 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+import CMiloSys
+
+/// The per-task supervisor: the parent of one container for its whole life.
+///
+/// It runs in its own session, holds none of the plugin's sockets, and so outlives plugin
+/// restarts. It starts the container with the OCI runtime, stays its subreaper to learn the real
+/// exit status, relays stdout and stderr into Nomad's log FIFOs, records the exit durably in the
+/// state directory and deletes the container.
+///
+/// Readiness is reported on standard output, which the plugin reads: `ok <pid>` once the
+/// container runs, or `error <message>` when it could not start.
+public struct Supervisor {
+  /// The signal that carries a request to forward its payload (a signal number) to the app.
+  public static let forwardCarrier = SIGUSR2
+
+  let options: SupervisorOptions
+  let log: (String) -> Void
+  /// How long to keep relaying after the container exited before closing the FIFOs.
+  public var drainNanos: UInt64 = 1_500_000_000
+
+  public init(options: SupervisorOptions, log: @escaping (String) -> Void) {
+    self.options = options
+    self.log = log
+  }
+
+  var exitPath: String { options.stateDir + "/exit" }
+  var pidFile: String { options.stateDir + "/container.pid" }
+
+  /// Runs the task to its end. Returns the process exit code for the supervisor itself.
+  public func run() -> Int32 {
+    signal(SIGPIPE, SIG_IGN)
+    _ = milo_set_subreaper()
+    let signals: [Int32] = [SIGCHLD, SIGTERM, SIGINT, SIGHUP, Supervisor.forwardCarrier]
+    let sigfd = signals.withUnsafeBufferPointer { milo_signalfd_open($0.baseAddress, Int32($0.count)) }
+    guard sigfd >= 0 else { return fail("signalfd: \(String(cString: strerror(-sigfd)))") }
+
+    var outPipe: [Int32] = [0, 0]
+    var errPipe: [Int32] = [0, 0]
+    guard milo_pipe2(&outPipe, O_CLOEXEC) == 0, milo_pipe2(&errPipe, O_CLOEXEC) == 0 else {
+      return fail("pipe2: \(String(cString: strerror(errno)))")
+    }
+    var relays = [
+      StreamRelay(
+        name: "stdout", input: outPipe[0], sinkPath: options.stdoutPath,
+        capacity: options.bufferBytes, policy: RelayPolicy(lineBuffered: true)),
+      StreamRelay(
+        name: "stderr", input: errPipe[0], sinkPath: options.stderrPath,
+        capacity: options.bufferBytes, policy: RelayPolicy(lineBuffered: false)),
+    ]
+    let startedAt = Posix.wallNanos()
+    let runtimeStatus: Int32
+    do {
+      let pid = try Spawn.start(
+        [
+          options.runtime, "--root", options.runtimeRoot, "run", "--detach", "--bundle",
+          options.bundle, "--pid-file", pidFile, options.containerID,
+        ],
+        environment: currentEnvironment(),
+        stdio: Spawn.Stdio(stdin: -1, stdout: outPipe[1], stderr: errPipe[1]),
+        hideMount: options.hideMount)
+      runtimeStatus = Spawn.waitFor(pid)
+    } catch {
+      close(outPipe[1])
+      close(errPipe[1])
+      return fail("could not run \(options.runtime): \(error)")
+    }
+    close(outPipe[1])
+    close(errPipe[1])
+
+    let containerPid = Posix.readText(pidFile).flatMap {
+      pid_t($0.trimmed(" \n"))
+    }
+    guard Spawn.exitCode(runtimeStatus) == 0, let containerPid, containerPid > 0 else {
+      // The runtime explains itself on its stderr, which is the task's stderr pipe.
+      var scratch = [UInt8](repeating: 0, count: 64 << 10)
+      relays[1].readInput(now: Posix.monotonicNanos(), scratch: &scratch)
+      var message = ""
+      relays[1].buffer.consume { raw in
+        message = String(decoding: raw, as: UTF8.self)
+        return 0
+      }
+      drain(&relays, deadline: Posix.monotonicNanos() + 200_000_000)
+      let reason =
+        "\(options.runtime) run exited with \(Spawn.exitCode(runtimeStatus)): "
+        + message.trimmed(" \n")
+      deleteContainer()
+      return fail(reason, startedAt: startedAt)
+    }
+    report("ok \(containerPid)\n")
+    log("container \(options.containerID) running as pid \(containerPid)")
+
+    var exitStatus: Int32?
+    var killRequested = false
+    var scratch = [UInt8](repeating: 0, count: 64 << 10)
+    var drainDeadline: UInt64?
+    while true {
+      let now = Posix.monotonicNanos()
+      if exitStatus != nil {
+        if drainDeadline == nil { drainDeadline = now + drainNanos }
+        if relays.allSatisfy(\.isDrained) { break }
+        if let deadline = drainDeadline, now >= deadline { break }
+      }
+      var pollFDs: [pollfd] = [pollfd(fd: sigfd, events: Int16(POLLIN), revents: 0)]
+      for relay in relays {
+        pollFDs.append(pollfd(fd: relay.input, events: Int16(POLLIN), revents: 0))
+        let wantsOut = relay.hasPendingOutput && relay.sink.isConnected
+        pollFDs.append(pollfd(fd: wantsOut ? relay.sink.fd : -1, events: Int16(POLLOUT), revents: 0))
+      }
+      var deadline = relays.compactMap { $0.nextDeadline(now: now) }.min()
+      if let drainDeadline { deadline = min(deadline ?? drainDeadline, drainDeadline) }
+      let timeoutMs: Int32 =
+        deadline.map { $0 <= now ? 0 : Int32(min(($0 - now) / 1_000_000 + 1, 1000)) } ?? 1000
+      let ready = poll(&pollFDs, nfds_t(pollFDs.count), timeoutMs)
+      if ready < 0 && errno != EINTR { break }
+      let after = Posix.monotonicNanos()
+
+      if pollFDs[0].revents != 0 {
+        while true {
+          var value: Int32 = 0
+          let sig = milo_signalfd_read_value(sigfd, &value)
+          if sig <= 0 { break }
+          if sig == SIGCHLD {
+            reap(containerPid: containerPid, into: &exitStatus)
+          } else if sig == Supervisor.forwardCarrier {
+            // The plugin asks us to deliver `value` to the application. We only signal the
+            // container's pid while it is our unreaped child, so the pid cannot be reused.
+            if exitStatus == nil && value > 0 {
+              log("delivering signal \(value) to the container")
+              kill(containerPid, value)
+            }
+          } else if !killRequested {
+            // The plugin asked us to end the task (DestroyTask with force).
+            killRequested = true
+            log("received signal \(sig): killing container \(options.containerID)")
+            kill(containerPid, SIGKILL)
+          }
+        }
+      }
+      for index in relays.indices {
+        let inputEvents = pollFDs[1 + index * 2].revents
+        let outputEvents = pollFDs[2 + index * 2].revents
+        if inputEvents != 0 { relays[index].readInput(now: after, scratch: &scratch) }
+        if outputEvents & Int16(POLLERR | POLLHUP) != 0 { relays[index].sink.markReaderGone() }
+        relays[index].flush(now: after)
+      }
+    }
+    if exitStatus == nil {
+      reap(containerPid: containerPid, into: &exitStatus)
+    }
+    drain(&relays, deadline: Posix.monotonicNanos())
+    for index in relays.indices { relays[index].closeAll() }
+
+    let status = exitStatus ?? 0
+    let oom = oomKilled()
+    var record = ExitRecord(
+      exitCode: Int(Spawn.exitCode(status)), signal: 0, oomKilled: oom, startedAt: startedAt,
+      finishedAt: Posix.wallNanos())
+    if milo_wifsignaled(status) != 0 { record.signal = Int(milo_wtermsig(status)) }
+    for relay in relays where relay.buffer.totalDroppedBytes > 0 {
+      log(
+        "\(relay.name): dropped \(relay.buffer.totalDroppedLines) lines"
+          + " (\(relay.buffer.totalDroppedBytes) bytes) while the log reader was slow or absent")
+    }
+    writeExit(record)
+    deleteContainer()
+    log("container \(options.containerID) exited: code \(record.exitCode) signal \(record.signal) oom \(oom)")
+    return 0
+  }
+
+  private func reap(containerPid: pid_t, into exitStatus: inout Int32?) {
+    while true {
+      var status: Int32 = 0
+      let pid = waitpid(-1, &status, WNOHANG)
+      if pid <= 0 { return }
+      if pid == containerPid { exitStatus = status }
+    }
+  }
+
+  private func drain(_ relays: inout [StreamRelay], deadline: UInt64) {
+    var scratch = [UInt8](repeating: 0, count: 64 << 10)
+    repeat {
+      let now = Posix.monotonicNanos()
+      for index in relays.indices {
+        relays[index].readInput(now: now, scratch: &scratch)
+        relays[index].flush(now: now, final: true)
+      }
+      if relays.allSatisfy({ !$0.hasPendingOutput }) { return }
+      usleep(5_000)
+    } while Posix.monotonicNanos() < deadline
+  }
+
+  private func oomKilled() -> Bool {
+    guard let file = options.oomFile, let text = Posix.readText(file) else { return false }
+    for line in text.split(separator: "\n") {
+      let parts = line.split(separator: " ")
+      if parts.count == 2, parts[0] == "oom_kill", let count = Int(parts[1]) { return count > 0 }
+    }
+    return false
+  }
+
+  private func deleteContainer() {
+    let result = try? Spawn.run(
+      [options.runtime, "--root", options.runtimeRoot, "delete", "--force", options.containerID],
+      environment: currentEnvironment())
+    if let result, result.status != 0 {
+      log("delete \(options.containerID): \(result.output)")
+    }
+  }
+
+  private func writeExit(_ record: ExitRecord) {
+    do {
+      try Posix.writeFileAtomically(exitPath, record.text)
+    } catch {
+      log("could not record the exit: \(error)")
+    }
+  }
+
+  private func report(_ line: String) {
+    Posix.writeAll(1, Array(line.utf8))
+    let devNull = open("/dev/null", O_WRONLY)
+    if devNull >= 0 {
+      dup2(devNull, 1)
+      close(devNull)
+    }
+  }
+
+  private func fail(_ reason: String, startedAt: Int64 = Posix.wallNanos()) -> Int32 {
+    log("start failed: \(reason)")
+    writeExit(
+      ExitRecord(
+        exitCode: -1, startedAt: startedAt, finishedAt: Posix.wallNanos(), startError: reason))
+    report("error \(reason.split(separator: "\n").joined(separator: " | "))\n")
+    return 1
+  }
+}
+
+extension String {
+  func trimmed(_ set: String) -> String {
+    let chars = Set(set)
+    var s = Substring(self)
+    while let first = s.first, chars.contains(first) { s = s.dropFirst() }
+    while let last = s.last, chars.contains(last) { s = s.dropLast() }
+    return String(s)
+  }
+}

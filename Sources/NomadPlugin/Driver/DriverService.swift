@@ -1,0 +1,194 @@
+import Foundation
+import GRPCCore
+import NomadProto
+import SwiftProtobuf
+
+typealias DriverProto = Hashicorp_Nomad_Plugins_Drivers_Proto_Driver
+
+/// Serves `hashicorp.nomad.plugins.drivers.proto.Driver` by forwarding to a `NomadDriver`.
+struct DriverService<Driver: NomadDriver>: DriverProto.SimpleServiceProtocol {
+  let driver: Driver
+
+  private func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do { return try await body() } catch { throw error.asRPCError }
+  }
+
+  func taskConfigSchema(
+    request: Hashicorp_Nomad_Plugins_Drivers_Proto_TaskConfigSchemaRequest, context: ServerContext
+  ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_TaskConfigSchemaResponse {
+    var response = Hashicorp_Nomad_Plugins_Drivers_Proto_TaskConfigSchemaResponse()
+    response.spec = driver.taskConfigSchema.spec
+    return response
+  }
+
+  func capabilities(
+    request: Hashicorp_Nomad_Plugins_Drivers_Proto_CapabilitiesRequest, context: ServerContext
+  ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_CapabilitiesResponse {
+    var response = Hashicorp_Nomad_Plugins_Drivers_Proto_CapabilitiesResponse()
+    response.capabilities = driver.capabilities
+    return response
+  }
+
+  func fingerprint(
+    request: Hashicorp_Nomad_Plugins_Drivers_Proto_FingerprintRequest,
+    response: RPCWriter<Hashicorp_Nomad_Plugins_Drivers_Proto_FingerprintResponse>,
+    context: ServerContext
+  ) async throws {
+    try await mapErrors { try await driver.fingerprint { try await response.write($0) } }
+  }
+
+  func recoverTask(
+    request: Hashicorp_Nomad_Plugins_Drivers_Proto_RecoverTaskRequest, context: ServerContext
+  ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_RecoverTaskResponse {
+    try await mapErrors {
+      try await driver.recoverTask(id: request.taskID, handle: request.handle)
+      return Hashicorp_Nomad_Plugins_Drivers_Proto_RecoverTaskResponse()
+    }
+  }
+
+  func startTask(
+    request: Hashicorp_Nomad_Plugins_Drivers_Proto_StartTaskRequest, context: ServerContext
+  ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_StartTaskResponse {
+    try await mapErrors {
+      let (handle, network) = try await driver.startTask(request.task)
+      var response = Hashicorp_Nomad_Plugins_Drivers_Proto_StartTaskResponse()
+      response.handle = handle
+      if let network { response.networkOverride = network }
+      return response
+    }
+  }
+
+  func waitTask(
+    request: Hashicorp_Nomad_Plugins_Drivers_Proto_WaitTaskRequest, context: ServerContext
+  ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_WaitTaskResponse {
+    try await mapErrors {
+      var response = Hashicorp_Nomad_Plugins_Drivers_Proto_WaitTaskResponse()
+      let (result, error) = try await driver.waitTask(id: request.taskID)
+      response.result = result
+      if let error { response.err = error }
+      return response
+    }
+  }
+
+  func stopTask(
+    request: Hashicorp_Nomad_Plugins_Drivers_Proto_StopTaskRequest, context: ServerContext
+  ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_StopTaskResponse {
+    try await mapErrors {
+      let timeout = Duration.seconds(request.timeout.seconds)
+        + Duration.nanoseconds(Int64(request.timeout.nanos))
+      try await driver.stopTask(id: request.taskID, timeout: timeout, signal: request.signal)
+      return Hashicorp_Nomad_Plugins_Drivers_Proto_StopTaskResponse()
+    }
+  }
+
+  func destroyTask(
+    request: Hashicorp_Nomad_Plugins_Drivers_Proto_DestroyTaskRequest, context: ServerContext
+  ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_DestroyTaskResponse {
+    try await mapErrors {
+      try await driver.destroyTask(id: request.taskID, force: request.force)
+      return Hashicorp_Nomad_Plugins_Drivers_Proto_DestroyTaskResponse()
+    }
+  }
+
+  func inspectTask(
+    request: Hashicorp_Nomad_Plugins_Drivers_Proto_InspectTaskRequest, context: ServerContext
+  ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_InspectTaskResponse {
+    try await mapErrors {
+      var response = Hashicorp_Nomad_Plugins_Drivers_Proto_InspectTaskResponse()
+      response.task = try await driver.inspectTask(id: request.taskID)
+      response.driver = Hashicorp_Nomad_Plugins_Drivers_Proto_TaskDriverStatus()
+      return response
+    }
+  }
+
+  func taskStats(
+    request: Hashicorp_Nomad_Plugins_Drivers_Proto_TaskStatsRequest,
+    response: RPCWriter<Hashicorp_Nomad_Plugins_Drivers_Proto_TaskStatsResponse>,
+    context: ServerContext
+  ) async throws {
+    let interval = request.hasCollectionInterval
+      ? Duration.seconds(request.collectionInterval.seconds)
+        + Duration.nanoseconds(Int64(request.collectionInterval.nanos))
+      : .seconds(1)
+    try await mapErrors {
+      try await driver.taskStats(id: request.taskID, interval: interval) { stats in
+        var message = Hashicorp_Nomad_Plugins_Drivers_Proto_TaskStatsResponse()
+        message.stats = stats
+        try await response.write(message)
+      }
+    }
+  }
+
+  func taskEvents(
+    request: Hashicorp_Nomad_Plugins_Drivers_Proto_TaskEventsRequest,
+    response: RPCWriter<Hashicorp_Nomad_Plugins_Drivers_Proto_DriverTaskEvent>,
+    context: ServerContext
+  ) async throws {
+    try await mapErrors { try await driver.taskEvents { try await response.write($0) } }
+  }
+
+  func signalTask(
+    request: Hashicorp_Nomad_Plugins_Drivers_Proto_SignalTaskRequest, context: ServerContext
+  ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_SignalTaskResponse {
+    try await mapErrors {
+      try await driver.signalTask(id: request.taskID, signal: request.signal)
+      return Hashicorp_Nomad_Plugins_Drivers_Proto_SignalTaskResponse()
+    }
+  }
+
+  func execTask(
+    request: Hashicorp_Nomad_Plugins_Drivers_Proto_ExecTaskRequest, context: ServerContext
+  ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_ExecTaskResponse {
+    try await mapErrors {
+      let timeout = request.hasTimeout
+        ? Duration.seconds(request.timeout.seconds) + Duration.nanoseconds(Int64(request.timeout.nanos))
+        : .seconds(60)
+      let (stdout, stderr, result) = try await driver.execTask(
+        id: request.taskID, command: request.command, timeout: timeout)
+      var response = Hashicorp_Nomad_Plugins_Drivers_Proto_ExecTaskResponse()
+      response.stdout = Data(stdout)
+      response.stderr = Data(stderr)
+      response.result = result
+      return response
+    }
+  }
+
+  func execTaskStreaming(
+    request: RPCAsyncSequence<Proto.ExecStreamingRequest, any Error>,
+    response: RPCWriter<Proto.ExecStreamingResponse>,
+    context: ServerContext
+  ) async throws {
+    try await mapErrors {
+      try await driver.execTaskStreaming(requests: request) { try await response.write($0) }
+    }
+  }
+
+  func createNetwork(
+    request: Hashicorp_Nomad_Plugins_Drivers_Proto_CreateNetworkRequest, context: ServerContext
+  ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_CreateNetworkResponse {
+    throw RPCError(
+      code: .unimplemented,
+      message: "\(driver.identity.name) does not create networks; Nomad creates the group's network namespace")
+  }
+
+  func destroyNetwork(
+    request: Hashicorp_Nomad_Plugins_Drivers_Proto_DestroyNetworkRequest, context: ServerContext
+  ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_DestroyNetworkResponse {
+    throw RPCError(
+      code: .unimplemented,
+      message: "\(driver.identity.name) does not create networks; Nomad creates the group's network namespace")
+  }
+
+  func `init`(
+    request: Hashicorp_Nomad_Plugins_Drivers_Proto_InitRequest, context: ServerContext
+  ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_InitResponse {
+    Hashicorp_Nomad_Plugins_Drivers_Proto_InitResponse()
+  }
+
+  func shutdown(
+    request: Hashicorp_Nomad_Plugins_Drivers_Proto_ShutdownRequest, context: ServerContext
+  ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_ShutdownResponse {
+    await driver.shutdown()
+    return Hashicorp_Nomad_Plugins_Drivers_Proto_ShutdownResponse()
+  }
+}

@@ -1,0 +1,20 @@
+import Logging
+import Milo
+import MiloSupervisor
+import NomadPlugin
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+// One binary, two roles: the Nomad plugin (default) and a task supervisor (`milo supervise`).
+let arguments = CommandLine.arguments
+if arguments.count > 1 && arguments[1] == "supervise" {
+  exit(SupervisorMain.run(arguments: Array(arguments.dropFirst(2))))
+}
+
+let level = Logger.Level(rawValue: currentEnvironmentValue("MILO_LOG_LEVEL") ?? "info") ?? .info
+LoggingSystem.bootstrap { label in HCLogHandler(module: label, level: level) }
+let logger = Logger(label: "milo")
+let driver = MiloDriver(logger: logger, executable: SelfExecutable.path())
+exit(await PluginServer.run(driver: driver, logger: logger))
