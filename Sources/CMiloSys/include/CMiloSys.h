@@ -70,4 +70,15 @@ int milo_pipe2(int fds[2], int flags);
 /// statfs(2)'s f_type for `path`, or -errno.
 long milo_fs_type(const char *path);
 
+/// Listens on a unix socket at `path` for an OCI runtime's `--console-socket`. Returns the
+/// listening descriptor or -errno.
+int milo_console_socket_listen(const char *path);
+
+/// Accepts one connection on `listen_fd` (waiting at most `timeout_ms`) and receives the pty
+/// master descriptor the runtime sends with SCM_RIGHTS. Returns it, or -errno.
+int milo_console_socket_receive(int listen_fd, int timeout_ms);
+
+/// Sets a terminal's window size. Returns 0 or -errno.
+int milo_set_window_size(int fd, unsigned short rows, unsigned short cols);
+
 #endif

@@ -15,7 +15,7 @@ public final class MiloDriver: NomadDriver {
   public var capabilities: Proto.Capabilities {
     var caps = Proto.Capabilities()
     caps.sendSignals = true
-    caps.exec = false
+    caps.exec = true
     caps.fsIsolation = .chroot
     caps.networkIsolationModes = [.host, .group]
     caps.mustCreateNetwork = false

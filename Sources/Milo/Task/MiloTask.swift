@@ -103,9 +103,9 @@ public actor MiloTask {
     status.id = id
     status.name = config.name
     status.state = exit == nil ? .running : .exited
-    status.startedAt = .init(timeIntervalSince1970: Double(state.startedAt) / 1e9)
+    status.startedAt = .init(seconds: state.startedAt / 1_000_000_000, nanos: Int32(state.startedAt % 1_000_000_000))
     if let exit {
-      status.completedAt = .init(timeIntervalSince1970: Double(exit.finishedAt) / 1e9)
+      status.completedAt = .init(seconds: exit.finishedAt / 1_000_000_000, nanos: Int32(exit.finishedAt % 1_000_000_000))
       status.result = Self.result(exit)
     }
     return status

@@ -14,6 +14,10 @@ public enum Proto {
   public typealias TaskEvent = Hashicorp_Nomad_Plugins_Drivers_Proto_DriverTaskEvent
   public typealias NetworkOverride = Hashicorp_Nomad_Plugins_Drivers_Proto_NetworkOverride
   public typealias TaskStats = Hashicorp_Nomad_Plugins_Drivers_Proto_TaskStats
+  public typealias ResourceUsage = Hashicorp_Nomad_Plugins_Drivers_Proto_TaskResourceUsage
+  public typealias MemoryUsage = Hashicorp_Nomad_Plugins_Drivers_Proto_MemoryUsage
+  public typealias CPUUsage = Hashicorp_Nomad_Plugins_Drivers_Proto_CPUUsage
+  public typealias ExecIO = Hashicorp_Nomad_Plugins_Drivers_Proto_ExecTaskStreamingIOOperation
   public typealias Attribute = Hashicorp_Nomad_Plugins_Shared_Structs_Attribute
   public typealias AgentConfig = Hashicorp_Nomad_Plugins_Base_Proto_NomadConfig
   public typealias ExecStreamingRequest = Hashicorp_Nomad_Plugins_Drivers_Proto_ExecTaskStreamingRequest
