@@ -31,7 +31,10 @@ public struct ExitRecord: Sendable, Equatable {
       "started_at=\(startedAt)", "finished_at=\(finishedAt)",
     ]
     if let startError {
-      lines.append("start_error=" + startError.split(separator: "\n").joined(separator: " | "))
+      // Split on scalars: "\r\n" is a single Character, so splitting on the Character "\n"
+      // would leave a raw line break in the one-line value.
+      let parts = startError.unicodeScalars.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+      lines.append("start_error=" + parts.map { String(String.UnicodeScalarView($0)) }.joined(separator: " | "))
     }
     return lines.joined(separator: "\n") + "\n"
   }
@@ -39,7 +42,10 @@ public struct ExitRecord: Sendable, Equatable {
   /// Parses `text`; nil when a required key is missing or malformed.
   public init?(text: String) {
     var fields: [Substring: Substring] = [:]
-    for line in text.split(separator: "\n") {
+    // Lines end at "\n" (optionally "\r\n"), split on scalars for the reason above.
+    for scalars in text.unicodeScalars.split(separator: "\n") {
+      let trimmed = scalars.last == "\r" ? scalars.dropLast() : scalars[...]
+      let line = Substring(String(String.UnicodeScalarView(trimmed)))
       guard let eq = line.firstIndex(of: "=") else { continue }
       fields[line[..<eq]] = line[line.index(after: eq)...]
     }

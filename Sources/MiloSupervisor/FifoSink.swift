@@ -16,6 +16,8 @@ public struct FifoSink: Sendable {
   public private(set) var fd: Int32 = -1
   /// True while no reader is known to be attached.
   public private(set) var readerGone = true
+  /// The device and inode of the FIFO `fd` refers to.
+  private var device: dev_t = 0
   private var inode: ino_t = 0
   private var nextAttempt: UInt64 = 0
   /// How long to wait between reconnection attempts.
@@ -38,14 +40,15 @@ public struct FifoSink: Sendable {
     let newFD = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
     guard newFD >= 0 else { return }  // ENXIO: no reader yet.
     var info = stat()
-    fstat(newFD, &info)
-    if fd >= 0 && info.st_ino == inode {
+    let known = fstat(newFD, &info) == 0
+    if fd >= 0 && known && info.st_ino == inode && info.st_dev == device {
       // Same FIFO: keep the old descriptor (and whatever it still holds in the pipe).
-      Glibc.close(newFD)
+      systemClose(newFD)
     } else {
-      if fd >= 0 { Glibc.close(fd) }
+      if fd >= 0 { systemClose(fd) }
       fd = newFD
-      inode = info.st_ino
+      device = known ? info.st_dev : 0
+      inode = known ? info.st_ino : 0
     }
     readerGone = false
   }
@@ -54,7 +57,7 @@ public struct FifoSink: Sendable {
   public mutating func write(_ bytes: UnsafeRawBufferPointer) -> Int {
     guard isConnected, let base = bytes.baseAddress, bytes.count > 0 else { return 0 }
     while true {
-      let n = Glibc.write(fd, base, bytes.count)
+      let n = systemWrite(fd, base, bytes.count)
       if n >= 0 { return n }
       switch errno {
       case EINTR: continue
@@ -75,8 +78,12 @@ public struct FifoSink: Sendable {
 
   /// Closes the descriptor; the reader sees EOF once every writer has closed.
   public mutating func close() {
-    if fd >= 0 { Glibc.close(fd) }
+    if fd >= 0 { systemClose(fd) }
     fd = -1
     readerGone = true
   }
 }
+
+// The C calls under names that the methods `close()`/`write(_:)` do not shadow, on Glibc and Musl.
+private func systemClose(_ fd: Int32) { _ = close(fd) }
+private func systemWrite(_ fd: Int32, _ base: UnsafeRawPointer, _ count: Int) -> Int { write(fd, base, count) }

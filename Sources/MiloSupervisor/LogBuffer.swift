@@ -78,12 +78,20 @@ public struct LogBuffer: Sendable {
   /// Takes the pending drop counts as a marker line, or nil when nothing was dropped.
   public mutating func takeDropMarker(stream: String, atLineStart: Bool) -> [UInt8]? {
     guard pendingDroppedBytes > 0 else { return nil }
-    let text =
-      (atLineStart ? "" : "\n")
-      + "[milo] dropped \(pendingDroppedLines) lines (\(pendingDroppedBytes) bytes) of \(stream): "
-      + "the log reader was too slow or absent\n"
+    let marker = Self.dropMarker(
+      lines: pendingDroppedLines, bytes: pendingDroppedBytes, stream: stream, atLineStart: atLineStart)
     pendingDroppedLines = 0
     pendingDroppedBytes = 0
+    return marker
+  }
+
+  /// The marker line for `lines` lines and `bytes` bytes dropped from `stream`, starting with a
+  /// newline when the bytes already written end inside a line.
+  static func dropMarker(lines: Int, bytes: Int, stream: String, atLineStart: Bool) -> [UInt8] {
+    let text =
+      (atLineStart ? "" : "\n")
+      + "[milo] dropped \(lines) lines (\(bytes) bytes) of \(stream): "
+      + "the log reader was too slow or absent\n"
     return Array(text.utf8)
   }
 

@@ -35,7 +35,15 @@ public struct StreamRelay: Sendable {
   /// Whether the bytes already written end at a line boundary.
   private var atLineStart = true
   private var lastInput: UInt64 = 0
+  /// The `now` of the last `flush`: an idle deadline at or before it was already acted on.
+  private var lastFlush: UInt64 = 0
+  /// The drop marker being written, the drops it reports and how much of it was written.
   private var pendingMarker: [UInt8] = []
+  private var markerLines = 0
+  private var markerBytes = 0
+  private var markerWritten = 0
+  /// True when the last flush stopped because the FIFO was full (EAGAIN).
+  private var blockedOnWrite = false
   /// Bytes read from the container and bytes written to the FIFO, over the relay's life.
   public private(set) var bytesIn: UInt64 = 0
   public private(set) var bytesOut: UInt64 = 0
@@ -50,9 +58,15 @@ public struct StreamRelay: Sendable {
   }
 
   /// True once the input reached EOF and everything was written.
-  public var isDrained: Bool { input < 0 && buffer.isEmpty && pendingMarker.isEmpty }
-  /// True when there are bytes the relay wants to write.
-  public var hasPendingOutput: Bool { !buffer.isEmpty || !pendingMarker.isEmpty }
+  public var isDrained: Bool { input < 0 && !hasPendingOutput }
+  /// True when there are bytes the relay wants to write (including a drop marker not yet
+  /// written: a line longer than the buffer can leave the buffer empty but a marker due).
+  public var hasPendingOutput: Bool {
+    !buffer.isEmpty || !pendingMarker.isEmpty || buffer.pendingDroppedBytes > 0
+  }
+  /// True when releasable bytes wait because the FIFO was full: only then is it worth polling
+  /// the sink for POLLOUT (a held partial line would make POLLOUT fire in a busy loop).
+  public var wantsWritable: Bool { blockedOnWrite && sink.isConnected && hasPendingOutput }
 
   /// Reads everything the pipe has now into the buffer. `scratch` is a reusable read buffer.
   public mutating func readInput(now: UInt64, scratch: inout [UInt8]) {
@@ -91,16 +105,36 @@ public struct StreamRelay: Sendable {
 
   /// Writes what the policy allows to the FIFO (reconnecting if needed).
   public mutating func flush(now: UInt64, final: Bool = false) {
+    lastFlush = now
+    blockedOnWrite = false
     sink.reconnectIfDue(now: now)
     guard sink.isConnected else { return }
-    if pendingMarker.isEmpty, let marker = buffer.takeDropMarker(stream: name, atLineStart: atLineStart) {
-      pendingMarker = marker
-    }
-    while !pendingMarker.isEmpty {
-      let n = pendingMarker.withUnsafeBytes { sink.write($0) }
-      guard n > 0 else { return }
-      pendingMarker.removeFirst(n)
-      if pendingMarker.isEmpty { atLineStart = true }
+    while true {
+      // Report drops before the bytes that followed them. A marker not yet started absorbs the
+      // drops since it was made, so one marker line reports them all with exact counts.
+      if buffer.pendingDroppedBytes > 0 && markerWritten == 0 {
+        markerLines += buffer.pendingDroppedLines
+        markerBytes += buffer.pendingDroppedBytes
+        _ = buffer.takeDropMarker(stream: name, atLineStart: atLineStart)
+        pendingMarker = LogBuffer.dropMarker(
+          lines: markerLines, bytes: markerBytes, stream: name, atLineStart: atLineStart)
+      }
+      guard markerWritten < pendingMarker.count else { break }
+      let n = pendingMarker.withUnsafeBytes {
+        sink.write(UnsafeRawBufferPointer(rebasing: $0[markerWritten...]))
+      }
+      guard n > 0 else {
+        blockedOnWrite = sink.isConnected
+        return
+      }
+      markerWritten += n
+      if markerWritten == pendingMarker.count {
+        pendingMarker = []
+        markerWritten = 0
+        markerLines = 0
+        markerBytes = 0
+        atLineStart = true
+      }
     }
     var limit = releasable(now: now, final: final)
     while limit > 0 {
@@ -111,19 +145,26 @@ public struct StreamRelay: Sendable {
         if wrote > 0 { atLineStart = chunk[wrote - 1] == 0x0A }
         return wrote
       }
-      guard wrote > 0 else { return }
+      guard wrote > 0 else {
+        blockedOnWrite = sink.isConnected
+        return
+      }
       bytesOut += UInt64(wrote)
       limit -= wrote
     }
   }
 
   /// The earliest time this relay needs to run again without an I/O event.
+  ///
+  /// An idle deadline that a flush at or after it already handled is not returned again: what
+  /// is still held then waits for the reader (reconnect deadline), for POLLOUT, or for input
+  /// (the rest of a UTF-8 sequence); returning it would make the caller's poll spin.
   public func nextDeadline(now: UInt64) -> UInt64? {
     var deadline: UInt64?
     if hasPendingOutput, let reconnect = sink.reconnectDeadline { deadline = reconnect }
     if policy.lineBuffered, input >= 0, buffer.count > buffer.completeLinesLength() {
       let due = lastInput &+ policy.idleFlushNanos
-      deadline = min(deadline ?? due, due)
+      if due > lastFlush { deadline = min(deadline ?? due, due) }
     }
     return deadline
   }

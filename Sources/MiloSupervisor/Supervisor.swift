@@ -108,7 +108,7 @@ public struct Supervisor {
       var pollFDs: [pollfd] = [pollfd(fd: sigfd, events: Int16(POLLIN), revents: 0)]
       for relay in relays {
         pollFDs.append(pollfd(fd: relay.input, events: Int16(POLLIN), revents: 0))
-        let wantsOut = relay.hasPendingOutput && relay.sink.isConnected
+        let wantsOut = relay.wantsWritable
         pollFDs.append(pollfd(fd: wantsOut ? relay.sink.fd : -1, events: Int16(POLLOUT), revents: 0))
       }
       var deadline = relays.compactMap { $0.nextDeadline(now: now) }.min()
@@ -234,8 +234,26 @@ public struct Supervisor {
     writeExit(
       ExitRecord(
         exitCode: -1, startedAt: startedAt, finishedAt: Posix.wallNanos(), startError: reason))
-    report("error \(reason.split(separator: "\n").joined(separator: " | "))\n")
+    report("error \(Supervisor.oneLine(reason))\n")
     return 1
+  }
+}
+
+extension Supervisor {
+  /// Folds line breaks (\n, \r) into " | " so a message fits the one-line readiness protocol.
+  static func oneLine(_ text: String) -> String {
+    var bytes: [UInt8] = []
+    var lastWasBreak = false
+    for byte in text.utf8 {
+      if byte == 0x0A || byte == 0x0D {
+        if !lastWasBreak && !bytes.isEmpty { bytes += Array(" | ".utf8) }
+        lastWasBreak = true
+      } else {
+        bytes.append(byte)
+        lastWasBreak = false
+      }
+    }
+    return String(decoding: bytes, as: UTF8.self)
   }
 }
 

@@ -35,7 +35,7 @@ public struct OCISpec: Codable, Sendable, Equatable {
     public init(_ caps: [String]) {
       bounding = caps
       effective = caps
-      inheritable = []
+      inheritable = caps
       permitted = caps
       ambient = caps
     }

@@ -55,7 +55,7 @@ extension MiloDriver {
   }
 
   public func inspectTask(id: String) async throws -> Proto.TaskStatus {
-    await try task(id).status()
+    try await task(id).status()
   }
 
   public func signalTask(id: String, signal: String) async throws {

@@ -39,7 +39,14 @@ public struct HostProbe: Sendable {
       problems.append(error.description)
     }
     let discovery = JavaDiscovery(searchPaths: config.javaSearchPaths, environment: environment)
-    let javas = discovery.discover()
+    var javas = discovery.discover()
+    // The operator's default_java_home counts as installed even outside the search paths.
+    if !config.defaultJavaHome.isEmpty,
+      let extra = JavaDiscovery.inspect(home: URL(fileURLWithPath: config.defaultJavaHome).resolvingSymlinksInPath().path),
+      !javas.contains(where: { $0.home == extra.home })
+    {
+      javas.append(extra)
+    }
     var defaultJava: JavaRuntime?
     do {
       defaultJava = try JavaSelection.choose(

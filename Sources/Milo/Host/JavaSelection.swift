@@ -10,15 +10,16 @@ public enum JavaSelection {
   ) throws(HostProblem) -> JavaRuntime {
     if let home {
       let resolved = URL(fileURLWithPath: home).resolvingSymlinksInPath().path
-      if let runtime = runtimes.first(where: { $0.home == resolved }) ?? JavaDiscovery.inspect(home: resolved) {
+      if let runtime = runtimes.first(where: { $0.home == resolved }) {
         return runtime
       }
+      let installed = runtimes.map(\.home)
       throw HostProblem(
-        "Error: \(settingNames.home) \(home) is not a Java runtime\n"
-          + "Expected: a directory with bin/java and a release file\n"
+        "Error: \(settingNames.home) \(home) is not one of the Java runtimes milo found on this host\n"
+          + "Expected: one of: \(installed.isEmpty ? "(none found)" : installed.joined(separator: ", "))\n"
           + "Got: \(home)\n"
-          + "Suggestion: point \(settingNames.home) at a JDK or JRE home, e.g. /usr/lib/jvm/java-17-openjdk-amd64,"
-          + " or remove it to use the default Java.")
+          + "Suggestion: point \(settingNames.home) at an installed Java home (the operator can add directories"
+          + " with java_search_paths), or remove it to use the default Java.")
     }
     if let version {
       if let runtime = runtimes.first(where: { $0.matches(version: version) }) { return runtime }

@@ -41,6 +41,10 @@ public struct JavaCommand: Sendable, Equatable {
         suggestion: "ship a JAR in the job's artifact block, or use another driver for non-Java programs.")
     }
     let hostPath = hostPath(of: relative, taskDir: taskDir, allocDir: allocDir)
+    // Symlinks must not lead outside what the container sees (the check reads the file as root).
+    let real = URL(fileURLWithPath: hostPath).resolvingSymlinksInPath().path
+    let roots = [taskDir, allocDir + "/alloc"].map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path + "/" }
+    guard roots.contains(where: { real.hasPrefix($0) }) else { throw escapeError(options.jarPath ?? relative) }
     try checkIsJar(hostPath, shown: relative)
     var args = options.jvmOptions
     if let classPath = options.classPath { args += ["-cp", classPath] }

@@ -12,15 +12,16 @@ public struct TaskUser: Sendable, Equatable, Codable {
     throws(TaskError) -> TaskUser
   {
     let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
-    if let uid = UInt32(parts.first ?? ""), parts.count == 1 || UInt32(parts[1]) != nil {
-      let gid = parts.count == 2 ? UInt32(parts[1]) ?? uid : uid
+    let numericUID = UInt32(parts.first ?? "")
+    if let uid = numericUID, parts.count == 2, let gid = UInt32(parts[1]) {
       return TaskUser(name: spec, uid: uid, gid: gid, groups: [])
     }
     let passwdText = Posix.readText(passwd) ?? ""
     for line in passwdText.split(separator: "\n") {
       let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-      guard fields.count >= 4, fields[0] == spec, let uid = UInt32(fields[2]), let gid = UInt32(fields[3])
-      else { continue }
+      guard fields.count >= 4, let uid = UInt32(fields[2]), let gid = UInt32(fields[3]) else { continue }
+      guard fields[0] == spec || (numericUID == uid && parts.count == 1) else { continue }
+      let spec = String(fields[0])
       var groups: [UInt32] = []
       for groupLine in (Posix.readText(group) ?? "").split(separator: "\n") {
         let groupFields = groupLine.split(separator: ":", omittingEmptySubsequences: false)
@@ -28,6 +29,9 @@ public struct TaskUser: Sendable, Equatable, Codable {
         if groupFields[3].split(separator: ",").contains(Substring(spec)) { groups.append(id) }
       }
       return TaskUser(name: spec, uid: uid, gid: gid, groups: groups)
+    }
+    if let uid = numericUID, parts.count == 1 {
+      return TaskUser(name: spec, uid: uid, gid: uid, groups: [])
     }
     throw TaskError(
       "user \(spec) does not exist on this host",

@@ -50,3 +50,38 @@ public enum GoDuration {
     return "\(whole).\(digits)"
   }
 }
+
+extension GoDuration {
+  /// Go's `time.ParseDuration` ("300ms", "1.5h", "2h45m"; units ns, us, µs, ms, s, m, h).
+  public static func parse(_ text: String) -> Duration? {
+    var rest = Substring(text)
+    var negative = false
+    if rest.first == "-" || rest.first == "+" {
+      negative = rest.first == "-"
+      rest = rest.dropFirst()
+    }
+    if rest == "0" { return .zero }
+    guard !rest.isEmpty else { return nil }
+    var total: Double = 0
+    while !rest.isEmpty {
+      let number = rest.prefix { $0.isNumber || $0 == "." }
+      guard !number.isEmpty, let value = Double(number) else { return nil }
+      rest = rest.dropFirst(number.count)
+      let unit = rest.prefix { !($0.isNumber || $0 == ".") }
+      rest = rest.dropFirst(unit.count)
+      let scale: Double
+      switch unit {
+      case "ns": scale = 1
+      case "us", "µs", "μs": scale = 1e3
+      case "ms": scale = 1e6
+      case "s": scale = 1e9
+      case "m": scale = 60e9
+      case "h": scale = 3600e9
+      default: return nil
+      }
+      total += value * scale
+    }
+    let nanos = Int64(total.rounded())
+    return .nanoseconds(negative ? -nanos : nanos)
+  }
+}

@@ -34,7 +34,9 @@ public enum Handshake {
   public static func parse(_ line: String, supportedAppVersions: Set<Int> = [2]) throws(ParseError)
     -> Parsed
   {
-    let trimmed = line.hasSuffix("\n") ? String(line.dropLast()) : line
+    let trimmed = String(
+      line.unicodeScalars.drop(while: { $0.properties.isWhitespace }).reversed()
+        .drop(while: { $0.properties.isWhitespace }).reversed().map(Character.init))
     let parts = trimmed.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
     guard parts.count >= 4 else {
       throw ParseError(description: "Unrecognized remote plugin message: \(trimmed)")

@@ -1,0 +1,74 @@
+import Foundation
+import Logging
+import NomadProto
+
+/// The emulated Nomad client's configuration (the parts of an agent's `client {}` block and
+/// node identity that matter to drivers and task runners).
+public struct ClientConfig: Sendable {
+  /// `data_dir`; allocations live in `<dataDir>/alloc/<allocID>`.
+  public var dataDir: String
+  /// `client_min_port` (default 14000).
+  public var clientMinPort: UInt32 = 14000
+  /// `client_max_port` (default 14512).
+  public var clientMaxPort: UInt32 = 14512
+  /// `max_kill_timeout` (default 30 s).
+  public var maxKillTimeout: Duration = .seconds(30)
+  /// The stats collection interval used for `TaskStats` (default 1 s).
+  public var statsInterval: Duration = .seconds(1)
+  public var nodeName: String
+  public var nodeID: String
+  public var datacenter = "dc1"
+  public var region = "global"
+  public var namespace = "default"
+  /// The detected CPU topology.
+  public var topology: HostTopology
+  /// The cgroups mode (drives `CpusetCgroupPath` and `NOMAD_PARENT_CGROUP`).
+  public var cgroupMode: CgroupMode
+  /// The agent's environment, copied into task environments for non-image isolation.
+  public var hostEnvironment: [String: String]
+  /// `env.denylist`.
+  public var envDenyList: [String] = ClientConfig.defaultEnvDenyList
+  /// Mount the secrets and private dirs as tmpfs (Nomad does when running as root).
+  public var mountTmpfs: Bool
+  /// Bind-mount the shared alloc dir into task dirs for chroot isolation (Nomad does, as root).
+  public var bindMountAllocDir: Bool
+  /// How plugins are launched (stderr echo, start timeout...).
+  public var pluginLaunch: PluginLaunchOptions = PluginLaunchOptions()
+  /// The agent log.
+  public var logger: Logger
+
+  /// A config with Nomad's defaults and detected host facts.
+  public init(dataDir: String, logger: Logger = Logger(label: "nomad-host")) {
+    self.dataDir = dataDir
+    self.nodeName = ProcessInfo.processInfo.hostName
+    self.nodeID = UUID().uuidString.lowercased()
+    self.topology = HostTopology.detect()
+    self.cgroupMode = CgroupMode.detect()
+    self.hostEnvironment = ProcessInfo.processInfo.environment
+    self.mountTmpfs = Posix.isRoot
+    self.bindMountAllocDir = Posix.isRoot
+    self.logger = logger
+  }
+
+  /// `DefaultEnvDenyList` (command/agent/host/host.go).
+  public static let defaultEnvDenyList = [
+    "CONSUL_TOKEN", "CONSUL_HTTP_TOKEN", "CONSUL_HTTP_TOKEN_FILE", "NOMAD_TOKEN", "VAULT_TOKEN", "CONSUL_LICENSE",
+    "NOMAD_LICENSE", "VAULT_LICENSE", "CONSUL_LICENSE_PATH", "NOMAD_LICENSE_PATH", "VAULT_LICENSE_PATH",
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_METADATA_URL",
+    "GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_OAUTH_ACCESS_TOKEN",
+  ]
+
+  /// `<dataDir>/alloc`.
+  public var allocRoot: String { "\(dataDir)/alloc" }
+
+  /// The `nomad_config` sent to the real plugin instance (`AgentConfig.toProto`).
+  public var nomadConfig: NomadConfigProto {
+    var driver = Hashicorp_Nomad_Plugins_Base_Proto_NomadDriverConfig()
+    driver.clientMinPort = clientMinPort
+    driver.clientMaxPort = clientMaxPort
+    driver.topology = topology.proto
+    var config = NomadConfigProto()
+    config.driver = driver
+    return config
+  }
+}

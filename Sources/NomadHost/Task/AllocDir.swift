@@ -1,0 +1,177 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+import Foundation
+
+/// How a driver isolates a task's filesystem (`DriverCapabilities.fs_isolation`).
+public enum FSIsolation: String, Sendable {
+  case none, chroot, image, unveil
+
+  init(_ proto: DriverCapabilitiesProto.FSIsolation) {
+    switch proto {
+    case .chroot: self = .chroot
+    case .image: self = .image
+    case .unveil: self = .unveil
+    default: self = .none
+    }
+  }
+}
+
+/// An allocation directory laid out as Nomad's `allocdir` does.
+///
+/// ```
+/// <data_dir>/alloc/<alloc_id>/            0755
+///   alloc/ {logs,tmp,data}/               0777 (owned by nobody when root)
+///   <task>/                               0777
+///     local/ 0777, tmp/ 1777, secrets/ 0777 (tmpfs as root), private/ 0777 (tmpfs as root)
+///     alloc/ -> bind mount of the shared alloc dir (chroot isolation, as root)
+/// ```
+public struct AllocDir: Sendable {
+  /// `<data_dir>/alloc/<alloc_id>`.
+  public let path: String
+  public let allocID: String
+
+  public init(allocRoot: String, allocID: String) {
+    self.allocID = allocID
+    self.path = "\(allocRoot)/\(allocID)"
+  }
+
+  /// `alloc/` (the shared dir).
+  public var sharedDir: String { "\(path)/alloc" }
+  /// `alloc/logs`.
+  public var logDir: String { "\(path)/alloc/logs" }
+  /// `alloc/data`.
+  public var dataDir: String { "\(path)/alloc/data" }
+  /// Where NomadHost keeps its own state for this alloc (job, handles, task states).
+  public var stateDir: String { "\(path)/.nomad-host" }
+
+  /// The paths of one task's directory.
+  public struct TaskDir: Sendable {
+    public let dir: String
+    public var local: String { "\(dir)/local" }
+    public var secrets: String { "\(dir)/secrets" }
+    public var tmp: String { "\(dir)/tmp" }
+    public var privateDir: String { "\(dir)/private" }
+    /// `<task>/alloc`.
+    public var sharedTaskDir: String { "\(dir)/alloc" }
+  }
+
+  public func taskDir(_ task: String) -> TaskDir { TaskDir(dir: "\(path)/\(task)") }
+
+  /// `AllocDir.Build`.
+  public func build() throws {
+    try FileManager.default.createDirectory(
+      atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+    try Self.allocMkdirAll(sharedDir, mode: 0o755)
+    for name in ["logs", "tmp", "data"] { try Self.allocMkdirAll("\(sharedDir)/\(name)", mode: 0o777) }
+    try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
+  }
+
+  /// `TaskDir.Build`: the task's directories, secrets/private tmpfs (when `mountTmpfs`), and for
+  /// chroot isolation the shared alloc and logs dirs bind-mounted into the task dir (when
+  /// `bindMount`). The chroot itself (`chroot_env` copies) is not built.
+  public func buildTaskDir(_ task: String, isolation: FSIsolation, mountTmpfs: Bool, bindMount: Bool) throws {
+    let dir = taskDir(task)
+    try Self.allocMkdirAll(dir.dir, mode: 0o777)
+    try Self.allocMkdirAll(dir.local, mode: 0o777)
+    try Self.allocMkdirAll(dir.tmp, mode: 0o1777)
+    if isolation == .chroot && bindMount {
+      if !Self.isMountPoint(dir.sharedTaskDir) && Self.isEmptyOrMissing(dir.sharedTaskDir) {
+        try Self.bind(sharedDir, to: dir.sharedTaskDir, readOnly: false)
+        try Self.bind(logDir, to: "\(dir.sharedTaskDir)/logs", readOnly: true)
+      }
+    }
+    try Self.makeSecretsDir(dir.secrets, sizeMB: 1, tmpfs: mountTmpfs)
+    try Self.makeSecretsDir(dir.privateDir, sizeMB: 1, tmpfs: mountTmpfs)
+  }
+
+  /// `TaskDir.Unmount` for every task dir: shared-dir binds and secrets/private tmpfs
+  /// (which removes their contents, as Nomad does on alloc destroy).
+  public func unmountAll() {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return }
+    for name in names where name != "alloc" && !name.hasPrefix(".") {
+      let dir = taskDir(name)
+      if Self.isMountPoint("\(dir.sharedTaskDir)/logs") { umount2("\(dir.sharedTaskDir)/logs", 0) }
+      if Self.isMountPoint(dir.sharedTaskDir) {
+        umount2(dir.sharedTaskDir, 0)
+        try? FileManager.default.removeItem(atPath: dir.sharedTaskDir)
+      }
+      for secret in [dir.secrets, dir.privateDir] where Self.isMountPoint(secret) {
+        umount2(secret, 0)
+        try? FileManager.default.removeItem(atPath: secret)
+      }
+    }
+  }
+
+  /// Unmounts everything and removes the directory (Nomad's alloc GC).
+  public func destroy() {
+    unmountAll()
+    try? FileManager.default.removeItem(atPath: path)
+  }
+
+  // MARK: - Helpers
+
+  /// `allocMkdirAll`: MkdirAll, then `chmod(mode | 0777)` and, as root, chown to nobody.
+  static func allocMkdirAll(_ path: String, mode: mode_t) throws {
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    try dropPermissions(path, mode: mode)
+  }
+
+  static func dropPermissions(_ path: String, mode: mode_t) throws {
+    guard chmod(path, mode | 0o777) == 0 else {
+      throw Posix.Failure(operation: "Chmod(\(path)) failed: chmod", path: path, code: errno)
+    }
+    guard geteuid() == 0 else { return }
+    guard let nobody = getpwnam("nobody") else { throw Posix.Failure(operation: "Unable to find nobody user", path: nil, code: ENOENT) }
+    guard chown(path, nobody.pointee.pw_uid, nobody.pointee.pw_gid) == 0 else {
+      throw Posix.Failure(operation: "Couldn't change owner/group of \(path): chown", path: path, code: errno)
+    }
+  }
+
+  /// `createSecretDir` + `dropDirPermissions`.
+  static func makeSecretsDir(_ path: String, sizeMB: Int, tmpfs: Bool) throws {
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    if tmpfs && geteuid() == 0 {
+      let marker = "\(path)/.nomad-mount"
+      if access(marker, F_OK) != 0 {
+        var rc = mount("tmpfs", path, "tmpfs", UInt(MS_NOEXEC), "size=\(sizeMB)m,noswap")
+        if rc != 0 { rc = mount("tmpfs", path, "tmpfs", UInt(MS_NOEXEC), "size=\(sizeMB)m") }
+        guard rc == 0 else { throw Posix.Failure(operation: "mount", path: path, code: errno) }
+        let fd = open(marker, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw Posix.Failure(operation: "open", path: marker, code: errno) }
+        close(fd)
+      }
+    }
+    try dropPermissions(path, mode: 0o777)
+  }
+
+  /// `linkDir`: MkdirAll then a bind mount (with MS_RDONLY in the same call, as Nomad does).
+  static func bind(_ source: String, to target: String, readOnly: Bool) throws {
+    try FileManager.default.createDirectory(
+      atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+    let flags = UInt(MS_BIND) | (readOnly ? UInt(MS_RDONLY) : 0)
+    guard mount(source, target, "", flags, nil) == 0 else {
+      throw Posix.Failure(operation: "Failed to mount shared directory for task: mount", path: target, code: errno)
+    }
+  }
+
+  static func isEmptyOrMissing(_ path: String) -> Bool {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: path) else { return true }
+    return entries.isEmpty
+  }
+
+  /// Whether `path` is a mount point (listed in /proc/self/mountinfo; bind mounts included).
+  static func isMountPoint(_ path: String) -> Bool {
+    let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
+    for line in text.split(separator: "\n") {
+      let fields = line.split(separator: " ")
+      guard fields.count > 4 else { continue }
+      let point = String(fields[4]).replacingOccurrences(of: "\\040", with: " ")
+      if point == resolved || point == path { return true }
+    }
+    return false
+  }
+}
