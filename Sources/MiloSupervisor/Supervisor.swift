@@ -92,6 +92,7 @@ public struct Supervisor {
       return fail(reason, startedAt: startedAt)
     }
     report("ok \(containerPid)\n")
+    milo_release_startup_memory()
     log("container \(options.containerID) running as pid \(containerPid)")
 
     var exitStatus: Int32?

@@ -81,4 +81,9 @@ int milo_console_socket_receive(int listen_fd, int timeout_ms);
 /// Sets a terminal's window size. Returns 0 or -errno.
 int milo_set_window_size(int fd, unsigned short rows, unsigned short cols);
 
+/// Drops the resident pages of the process's code mappings (its own and shared libraries')
+/// and returns free heap to the system. Pages are faulted back in on use, so a long-lived helper
+/// that runs a small loop keeps only what it touches. Writable mappings are left alone.
+void milo_release_startup_memory(void);
+
 #endif

@@ -19,19 +19,13 @@ public struct AgentLogHandler: LogHandler {
     set { metadata[key] = newValue }
   }
 
-  private static let formatter: ISO8601DateFormatter = {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter
-  }()
   private static let lock = Mutex(())
 
-  public func log(
-    level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-    file: String, function: String, line: UInt
-  ) {
+  public func log(event: LogEvent) {
+    let level = event.level
+    let message = event.message
     var all = metadata
-    if let explicit { all.merge(explicit) { $1 } }
+    if let explicit = event.metadata { all.merge(explicit) { $1 } }
     let name: String
     switch level {
     case .trace: name = "[TRACE]"
@@ -40,7 +34,7 @@ public struct AgentLogHandler: LogHandler {
     case .warning: name = "[WARN] "
     case .error, .critical: name = "[ERROR]"
     }
-    var text = "\(Self.formatter.string(from: Date())) \(name) \(label): \(message)"
+    var text = "\(Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))) \(name) \(label): \(message)"
     if !all.isEmpty {
       text += ": " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
     }
@@ -86,15 +80,11 @@ public enum AgentLog {
 
 /// Renders task states like `nomad alloc status`.
 public enum StatusFormatter {
-  private static let time: ISO8601DateFormatter = {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime]
-    return formatter
-  }()
+  private static func stamp(_ date: Date) -> String { date.formatted(.iso8601) }
 
   /// One event line: `<time>  <type>  <description>`.
   public static func eventLine(task: String, event: TaskEvent) -> String {
-    "\(time.string(from: event.time))  [\(task)] \(event.type.padding(toLength: 18, withPad: " ", startingAt: 0)) \(event.displayMessage)"
+    "\(stamp(event.time))  [\(task)] \(event.type.padding(toLength: 18, withPad: " ", startingAt: 0)) \(event.displayMessage)"
   }
 
   /// A task's summary and events, newest first (as `nomad alloc status` lists them).
@@ -102,15 +92,15 @@ public enum StatusFormatter {
     var out = "Task \(goQuote(name)) is \(goQuote(state.state.rawValue))\n"
     out += "Failed = \(state.failed)\nRestarts = \(state.restarts)\n"
     if let code = state.lastExitCode { out += "Exit Code = \(code)\n" }
-    if let started = state.startedAt { out += "Started At = \(time.string(from: started))\n" }
-    if let finished = state.finishedAt { out += "Finished At = \(time.string(from: finished))\n" }
+    if let started = state.startedAt { out += "Started At = \(stamp(started))\n" }
+    if let finished = state.finishedAt { out += "Finished At = \(stamp(finished))\n" }
     out += "\nRecent Events:\n"
     let rows = state.events.reversed().map { ($0.time, $0.type, $0.displayMessage) }
     let typeWidth = max(4, rows.map { $0.1.count }.max() ?? 4)
     out += "Time".padding(toLength: 22, withPad: " ", startingAt: 0) + "  "
       + "Type".padding(toLength: typeWidth, withPad: " ", startingAt: 0) + "  Description\n"
     for (date, type, message) in rows {
-      out += time.string(from: date).padding(toLength: 22, withPad: " ", startingAt: 0) + "  "
+      out += stamp(date).padding(toLength: 22, withPad: " ", startingAt: 0) + "  "
         + type.padding(toLength: typeWidth, withPad: " ", startingAt: 0) + "  " + message + "\n"
     }
     return out
