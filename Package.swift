@@ -67,6 +67,7 @@ let package = Package(
       dependencies: [
         "NomadPlugin", "NomadProto", "CMiloSys",
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
         .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -88,7 +89,23 @@ let package = Package(
     ),
     .testTarget(name: "NomadPluginTests", dependencies: ["NomadPlugin"], swiftSettings: strict),
     .testTarget(name: "MiloTests", dependencies: ["Milo", "MiloSupervisor"], swiftSettings: strict),
-    .testTarget(name: "NomadHostTests", dependencies: ["NomadHost"], swiftSettings: strict),
-    .testTarget(name: "IntegrationTests", dependencies: ["NomadHost", "Milo"], swiftSettings: strict),
+    .testTarget(
+      name: "NomadHostTests",
+      dependencies: [
+        "NomadHost", "NomadPlugin", "NomadProto",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      swiftSettings: strict),
+    .testTarget(
+      name: "IntegrationTests",
+      dependencies: [
+        "NomadHost", "Milo", "MiloSupervisor", "NomadPlugin", "NomadProto",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strict),
   ]
 )

@@ -33,7 +33,8 @@ struct AgentOptions: ParsableArguments {
 
 /// `nomad-host status`.
 struct StatusCommand: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Show the task states of a running agent.")
+  static let configuration = CommandConfiguration(
+    commandName: "status", abstract: "Show the task states of a running agent.")
   @OptionGroup var agent: AgentOptions
   @Flag(help: "Print raw JSON lines.") var json = false
 
@@ -42,7 +43,9 @@ struct StatusCommand: AsyncParsableCommand {
       guard !json, let value = try? JSONValue.parse(line), let task = value["task"]?.stringValue,
         let alloc = value["alloc"]?.stringValue, let state = value["state"]
       else { return Console.out(line) }
-      Console.out("Alloc \(alloc) task \(task): \(state["state"]?.stringValue ?? "?") failed=\(state["failed"]?.boolValue ?? false) restarts=\(state["restarts"]?.int64Value ?? 0)")
+      Console.out(
+        "Alloc \(alloc) task \(task): \(state["state"]?.stringValue ?? "?") failed=\(state["failed"]?.boolValue ?? false) restarts=\(state["restarts"]?.int64Value ?? 0)"
+      )
       for event in (state["events"]?.arrayValue ?? []).suffix(10) {
         Console.out("  \(event["type"]?.stringValue ?? "")  \(event["displayMessage"]?.stringValue ?? "")")
       }
@@ -52,7 +55,8 @@ struct StatusCommand: AsyncParsableCommand {
 
 /// `nomad-host stats <task>`.
 struct StatsCommand: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Stream TaskStats (JSON lines) from a running agent.")
+  static let configuration = CommandConfiguration(
+    commandName: "stats", abstract: "Stream TaskStats (JSON lines) from a running agent.")
   @OptionGroup var agent: AgentOptions
   @Argument(help: "The task name.") var task: String
   @Option(help: "Stop after this many samples (0 = until interrupted).") var count: Int = 1
@@ -64,7 +68,8 @@ struct StatsCommand: AsyncParsableCommand {
 
 /// `nomad-host signal <task> <signal>`.
 struct SignalCommand: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Send a signal to a task (like `nomad alloc signal`).")
+  static let configuration = CommandConfiguration(
+    commandName: "signal", abstract: "Send a signal to a task (like `nomad alloc signal`).")
   @OptionGroup var agent: AgentOptions
   @Argument(help: "The task name.") var task: String
   @Argument(help: "The signal name, e.g. SIGHUP.") var signal: String = "SIGINT"
@@ -77,6 +82,7 @@ struct SignalCommand: AsyncParsableCommand {
 /// `nomad-host exec <task> -- <command...>`.
 struct ExecCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "exec",
     abstract: "Run a command in a task with ExecTask (non-interactive; `nomad alloc exec` uses the streaming form).")
   @OptionGroup var agent: AgentOptions
   @Argument(help: "The task name.") var task: String

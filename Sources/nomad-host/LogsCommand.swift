@@ -9,7 +9,7 @@ struct LogsCommand: AsyncParsableCommand {
     abstract: "Print a task's logs from an alloc dir, like `nomad alloc logs`.",
     discussion: """
       Without flags: stdout from the beginning. -f alone follows both stdout and stderr from \
-      their current ends (new output only). -tail shows the end (-n lines, default 10, estimated \
+      the start of their current (highest-numbered) files. -tail shows the end (-n lines, default 10, estimated \
       at 120 bytes per line; or -c bytes).
       """)
 

@@ -11,7 +11,8 @@ struct NomadHostCommand: AsyncParsableCommand {
       `signal` and `exec` talk to. `logs` reads rotated log files like `nomad alloc logs`.
       """,
     subcommands: [
-      RunCommand.self, LogsCommand.self, PluginInfoCommand.self, StatusCommand.self, StatsCommand.self,
+      RunCommand.self, RecoverCommand.self, LogsCommand.self, PluginInfoCommand.self, StatusCommand.self,
+      StatsCommand.self,
       SignalCommand.self, ExecCommand.self,
     ])
 }

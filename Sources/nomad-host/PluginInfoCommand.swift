@@ -22,7 +22,8 @@ struct PluginInfoCommand: AsyncParsableCommand {
 
   func run() async throws {
     var options = PluginLaunchOptions()
-    options.onStderr = AgentLog.pluginEcho(pluginName: URL(fileURLWithPath: plugin).lastPathComponent, level: pluginLogLevel)
+    options.onStderr = AgentLog.pluginEcho(
+      pluginName: URL(fileURLWithPath: plugin).lastPathComponent, level: pluginLogLevel)
     let spec = PluginSpec(path: plugin, arguments: arguments)
     guard let loaded = try await PluginLoader.fingerprint(spec, options: options) else {
       Console.out("Plugin skipped: its API versions do not overlap Nomad's (\(DriverAPI.version))")
@@ -38,7 +39,8 @@ struct PluginInfoCommand: AsyncParsableCommand {
 
     // One more launch (as the real instance would) for the task schema, capabilities and a fingerprint.
     let client = try await PluginLoader.dispense(
-      try await PluginLoader.validateConfig(loaded, options: options), nomadConfig: ClientConfig(dataDir: "/tmp").nomadConfig,
+      try await PluginLoader.validateConfig(loaded, options: options),
+      nomadConfig: ClientConfig(dataDir: "/tmp").nomadConfig,
       options: options)
     defer { Task { await client.kill() } }
     try await client.initDriver()
@@ -46,9 +48,14 @@ struct PluginInfoCommand: AsyncParsableCommand {
     printSchema(try await client.taskConfigSchema())
     let capabilities = try await client.capabilities()
     Console.out("Capabilities:")
-    Console.out(
-      "  send_signals = \(capabilities.sendSignals), exec = \(capabilities.exec), fs_isolation = \(capabilities.fsIsolation), "
-        + "network_isolation_modes = \(capabilities.networkIsolationModes), must_create_network = \(capabilities.mustCreateNetwork)")
+    let modes = capabilities.networkIsolationModes.map { "\($0)" }.joined(separator: ", ")
+    Console.out("  send_signals = \(capabilities.sendSignals)")
+    Console.out("  exec = \(capabilities.exec)")
+    Console.out("  fs_isolation = \(capabilities.fsIsolation)")
+    Console.out("  network_isolation_modes = [\(modes)]")
+    Console.out("  must_create_network = \(capabilities.mustCreateNetwork)")
+    Console.out("  mount_configs = \(capabilities.mountConfigs)")
+    Console.out("  disable_log_collection = \(capabilities.disableLogCollection)")
     Console.out("Fingerprint:")
     let first = await firstFingerprint(client)
     if let first {

@@ -15,214 +15,64 @@ struct RunCommand: AsyncParsableCommand {
       "Config": {...}, "Artifacts": [{"GetterSource": "/local/path"}], "Env": {...}, \
       "Resources": {"CPU": 500, "MemoryMB": 256}, "KillTimeout": "5s", "KillSignal": "SIGTERM", \
       "LogConfig": {"MaxFiles": 10, "MaxFileSizeMB": 10}}]}]}}.
-      Ctrl-C (SIGINT) stops the job like `nomad job stop` and prints the final status.
+      Ctrl-C (SIGINT) or SIGTERM stops the job like `nomad job stop` and prints the final status. \
+      The exit status is 1 when a task failed.
       """)
 
   @Argument(help: "The JSON job file.")
   var job: String
 
-  @Option(help: "A directory of plugin binaries (every executable is loaded).")
-  var pluginDir: String?
-
-  @Option(name: .customLong("plugin"), help: "A plugin binary (repeatable).")
-  var plugins: [String] = []
-
-  @Option(
-    help: ArgumentHelp(
-      "A JSON file of agent plugin blocks: {\"<binary name>\": {\"args\": [...], \"config\": {...}}}.",
-      valueName: "file"))
-  var pluginConfig: String?
-
-  @Option(help: "The client data dir (allocations live in <data-dir>/alloc).")
-  var dataDir: String = "/tmp/nomad-host"
-
-  @Flag(help: "Stream the tasks' stdout to this terminal (like `nomad alloc logs -f`).")
-  var follow = false
-
-  @Flag(help: "With --follow, also stream the tasks' stderr (to this process's stderr).")
-  var stderr = false
-
-  @Option(help: "Stop the job after this many seconds (for scripted demos).")
-  var stopAfter: Double?
-
-  @Option(help: "Agent log level: trace, debug, info, warn, error, off.")
-  var logLevel: String = "info"
-
-  @Option(help: "Echo plugin stderr lines at or above this level (off to silence).")
-  var pluginLogLevel: String = "info"
-
-  @Flag(help: "Leave the alloc's mounts and network namespace in place at exit (Nomad keeps them until GC).")
-  var keepMounts = false
+  @OptionGroup var options: AgentRunOptions
 
   func run() async throws {
     signal(SIGINT, SIG_IGN)
+    signal(SIGTERM, SIG_IGN)
     signal(SIGPIPE, SIG_IGN)
     let interrupts = InterruptWatcher()
-
     let jobText = try String(contentsOfFile: job, encoding: .utf8)
     let jobSpec = try JobFile.parse(jobText)
-    let specs = try pluginSpecs()
-    guard !specs.isEmpty else { throw ValidationError("give --plugin PATH or --plugin-dir DIR") }
-
-    let logger = AgentLog.makeLogger(label: "client", level: logLevel)
-    var config = ClientConfig(dataDir: dataDir, logger: logger)
-    config.pluginLaunch.onStderr = AgentLog.pluginEcho(pluginName: "plugin", level: pluginLogLevel)
-    try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-
-    Console.out("==> Loading plugins (fingerprint, validation and real launches)")
-    let agent = NomadAgent(config: config, plugins: specs)
-    try await agent.start()
-    for (name, manager) in await agent.driverManagers.sorted(by: { $0.key < $1.key }) {
-      let plugin = manager.plugin
-      Console.out("    driver \(quote(name)) \(plugin.version) (api \(plugin.apiVersion)) from \(plugin.spec.path)")
-      if let info = manager.fingerprints.latest {
-        let health = info.healthy ? "healthy" : info.detected ? "unhealthy" : "undetected"
-        Console.out("    \(health): \(info.healthDescription)")
-        for (key, value) in info.attributes.sorted(by: { $0.key < $1.key }) { Console.out("      \(key) = \(value)") }
-      }
+    let agent = try await options.startAgent()
+    let control = try? AgentControl.serve(agent: agent, path: AgentControl.socketPath(dataDir: options.dataDir))
+    let allocs: [AllocRunner]
+    do {
+      allocs = try await agent.submit(jobSpec, jobJSON: jobText)
+    } catch {
+      control?.close()
+      await agent.shutdown()
+      throw error
     }
-
-    let control = try? AgentControl.serve(agent: agent, path: AgentControl.socketPath(dataDir: dataDir))
-    let allocs = try await agent.submit(jobSpec, jobJSON: jobText)
-    for alloc in allocs {
-      Console.out("==> Job \(quote(jobSpec.id)) group \(quote(alloc.group.name)): alloc \(alloc.allocID)")
-      Console.out("    alloc dir \(alloc.allocDir.path)")
-    }
-
-    var background: [Task<Void, Never>] = []
-    for alloc in allocs {
-      let stream = alloc.events.subscribe(replayLatest: false)
-      background.append(Task {
-        for await item in stream { Console.out(StatusFormatter.eventLine(task: item.task, event: item.event)) }
-      })
-    }
-    var followers: [Task<Void, Never>] = []
-    if follow {
-      for alloc in allocs {
-        for task in alloc.group.tasks where !task.logs.disabled {
-          followers.append(LogFollower.start(logDir: alloc.allocDir.logDir, task: task.name, type: .stdout))
-          if stderr {
-            followers.append(LogFollower.start(logDir: alloc.allocDir.logDir, task: task.name, type: .stderr))
-          }
-        }
-      }
-    }
-
-    let runs = allocs.map { alloc in Task { await alloc.run() } }
-    let stopper = Task {
-      let reason = await interrupts.wait(stopAfter: stopAfter)
-      Console.out("==> \(reason): stopping the job (like `nomad job stop`)")
-      for alloc in allocs { _ = await alloc.stop() }
-    }
-    var finalStates: [(AllocRunner, [String: TaskState])] = []
-    for (alloc, run) in zip(allocs, runs) { finalStates.append((alloc, await run.value)) }
-    stopper.cancel()
-    try? await Task.sleep(for: .milliseconds(400))
-    for follower in followers { follower.cancel() }
-    for task in background { task.cancel() }
-
-    Console.out("==> Final status")
-    var anyFailed = false
-    for (alloc, states) in finalStates {
-      Console.out("Alloc \(alloc.allocID) (\(alloc.group.name))")
-      for (name, state) in states.sorted(by: { $0.key < $1.key }) {
-        anyFailed = anyFailed || state.failed
-        Console.out(StatusFormatter.taskStatus(name: name, state: state))
-      }
-    }
-    control?.close()
-    await agent.shutdown()
-    if !keepMounts {
-      for alloc in allocs { await alloc.destroy(removeFiles: false) }
-    }
-    if anyFailed { throw ExitCode(1) }
-  }
-
-  private func pluginSpecs() throws -> [PluginSpec] {
-    var blocks: [String: (args: [String], config: [String: MsgpackValue]?)] = [:]
-    if let pluginConfig {
-      let document = try JSONValue.parse(try String(contentsOfFile: pluginConfig, encoding: .utf8))
-      for (name, block) in document.objectValue ?? [] {
-        let args = block["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        var config: [String: MsgpackValue]?
-        if let members = block["config"]?.objectValue {
-          config = Dictionary(members.map { ($0.0, $0.1.msgpack) }, uniquingKeysWith: { $1 })
-        }
-        blocks[name] = (args, config)
-      }
-    }
-    var paths = plugins
-    if let pluginDir {
-      paths += try PluginLoader.scan(directory: pluginDir)
-    }
-    return paths.map { path in
-      let name = URL(fileURLWithPath: path).lastPathComponent
-      let block = blocks[name]
-      return PluginSpec(path: path, arguments: block?.args ?? [], config: block?.config)
-    }
+    try await options.supervise(allocs, agent: agent, control: control, interrupts: interrupts)
   }
 }
 
-/// Waits for SIGINT (or a deadline).
-// DispatchSource is thread-safe; the stream is Sendable.
-final class InterruptWatcher: @unchecked Sendable {
-  private let source: any DispatchSourceSignal
-  private let stream: AsyncStream<Void>
+/// `nomad-host recover`: a restarted agent recovering the allocations in its data dir.
+struct RecoverCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "recover",
+    abstract: "Restart the agent on a data dir: recover running tasks with RecoverTask and keep supervising them.",
+    discussion: """
+      Every alloc under <data-dir>/alloc written by an earlier `run` is restored: running tasks \
+      are recovered from their stored handles (a failed recovery emits "Failed Restoring Task" \
+      and starts the task again), logmon reopens the FIFOs, and the job is supervised as by `run`.
+      """)
 
-  init() {
-    let (stream, continuation) = AsyncStream<Void>.makeStream()
-    self.stream = stream
-    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-    let count = Counter()
-    source.setEventHandler {
-      if count.increment() > 1 {
-        FileHandle.standardError.write(Data("==> second interrupt: exiting at once\n".utf8))
-        exit(130)
-      }
-      continuation.yield()
+  @OptionGroup var options: AgentRunOptions
+
+  func run() async throws {
+    signal(SIGINT, SIG_IGN)
+    signal(SIGTERM, SIG_IGN)
+    signal(SIGPIPE, SIG_IGN)
+    let interrupts = InterruptWatcher()
+    let agent = try await options.startAgent()
+    let control = try? AgentControl.serve(agent: agent, path: AgentControl.socketPath(dataDir: options.dataDir))
+    let allocs = await agent.restoreAllocations()
+    guard !allocs.isEmpty else {
+      control?.close()
+      await agent.shutdown()
+      Console.err("no allocations to recover in \(options.dataDir)/alloc")
+      throw ExitCode(1)
     }
-    source.resume()
-    self.source = source
-  }
-
-  /// Returns a description of why the job should stop.
-  func wait(stopAfter: Double?) async -> String {
-    let stream = self.stream
-    return await withTaskGroup(of: String?.self) { group in
-      group.addTask {
-        for await _ in stream { return "Interrupt received" }
-        return nil
-      }
-      if let stopAfter {
-        group.addTask {
-          try? await Task.sleep(for: .milliseconds(Int(stopAfter * 1000)))
-          return Task.isCancelled ? nil : "--stop-after \(stopAfter)s elapsed"
-        }
-      }
-      var reason = "Stopping"
-      while let next = await group.next() {
-        if let next {
-          reason = next
-          break
-        }
-        if Task.isCancelled { break }
-      }
-      group.cancelAll()
-      return reason
-    }
-  }
-}
-
-/// A thread-safe counter.
-final class Counter: @unchecked Sendable {
-  private let lock = NSLock()
-  private var value = 0
-
-  func increment() -> Int {
-    lock.lock()
-    defer { lock.unlock() }
-    value += 1
-    return value
+    try await options.supervise(allocs, agent: agent, control: control, interrupts: interrupts)
   }
 }
 

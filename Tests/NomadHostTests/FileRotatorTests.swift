@@ -9,7 +9,8 @@ import Testing
   @Test func writesAreBufferedUntilFlushAndLostOnAbandon() throws {
     let dir = try TempDir()
     defer { dir.cleanup() }
-    let rotator = try FileRotator(directory: dir.path, baseName: "web.stdout", maxFiles: 10, fileSize: Self.mib, flushInterval: nil)
+    let rotator = try FileRotator(
+      directory: dir.path, baseName: "web.stdout", maxFiles: 10, fileSize: Self.mib, flushInterval: nil)
     try rotator.write(bytes("hello\n"))
     #expect(dir.read("web.stdout.0").isEmpty)
     #expect(rotator.bufferedCount == 6)
@@ -33,7 +34,8 @@ import Testing
   @Test func largeWriteWithEmptyBufferGoesStraightThrough() throws {
     let dir = try TempDir()
     defer { dir.cleanup() }
-    let rotator = try FileRotator(directory: dir.path, baseName: "t.stdout", maxFiles: 10, fileSize: Self.mib, flushInterval: nil)
+    let rotator = try FileRotator(
+      directory: dir.path, baseName: "t.stdout", maxFiles: 10, fileSize: Self.mib, flushInterval: nil)
     let big = [UInt8](repeating: UInt8(ascii: "a"), count: 100_000) + [10]
     try rotator.write(big)
     // bufio.Writer writes a chunk larger than its free space directly when empty.
@@ -49,7 +51,8 @@ import Testing
     try dir.write("web.stdout.5", "old\n")
     try dir.write("web.stdout.x", "ignored\n")
     try FileManager.default.createDirectory(atPath: dir.file("web.stdout.9"), withIntermediateDirectories: true)
-    let rotator = try FileRotator(directory: dir.path, baseName: "web.stdout", maxFiles: 10, fileSize: Self.mib, flushInterval: nil)
+    let rotator = try FileRotator(
+      directory: dir.path, baseName: "web.stdout", maxFiles: 10, fileSize: Self.mib, flushInterval: nil)
     #expect(rotator.currentIndex == 5)
     try rotator.write(bytes("new\n"))
     rotator.close()
@@ -61,7 +64,8 @@ import Testing
     defer { dir.cleanup() }
     let size = Self.mib
     try dir.write("web.stdout.0", bytes: [UInt8](repeating: UInt8(ascii: "p"), count: Int(size) - 100))
-    let rotator = try FileRotator(directory: dir.path, baseName: "web.stdout", maxFiles: 10, fileSize: size, flushInterval: nil)
+    let rotator = try FileRotator(
+      directory: dir.path, baseName: "web.stdout", maxFiles: 10, fileSize: size, flushInterval: nil)
     let first = String(repeating: "x", count: 50) + "\n"
     let second = String(repeating: "y", count: 200) + "\n"
     try rotator.write(bytes(first + second))
@@ -82,7 +86,8 @@ import Testing
     defer { dir.cleanup() }
     let size = Self.mib
     try dir.write("t.stdout.0", bytes: [UInt8](repeating: UInt8(ascii: "p"), count: Int(size) - 10))
-    let rotator = try FileRotator(directory: dir.path, baseName: "t.stdout", maxFiles: 10, fileSize: size, flushInterval: nil)
+    let rotator = try FileRotator(
+      directory: dir.path, baseName: "t.stdout", maxFiles: 10, fileSize: size, flushInterval: nil)
     // No newline and it fits in the next file: rotate without splitting.
     try rotator.write([UInt8](repeating: UInt8(ascii: "q"), count: 1000))
     rotator.close()
@@ -93,7 +98,8 @@ import Testing
   @Test func rotatesThirtyTwoKiBChunksOfLinesKeepingLinesWhole() throws {
     let dir = try TempDir()
     defer { dir.cleanup() }
-    let rotator = try FileRotator(directory: dir.path, baseName: "t.stdout", maxFiles: 100, fileSize: Self.mib, flushInterval: nil)
+    let rotator = try FileRotator(
+      directory: dir.path, baseName: "t.stdout", maxFiles: 100, fileSize: Self.mib, flushInterval: nil)
     var input: [UInt8] = []
     for i in 0..<30_000 {
       input += bytes("line \(i) " + String(repeating: "-", count: 90) + "\n")
@@ -122,7 +128,8 @@ import Testing
   @Test func purgeKeepsTheHighestMaxFiles() throws {
     let dir = try TempDir()
     defer { dir.cleanup() }
-    let rotator = try FileRotator(directory: dir.path, baseName: "t.stdout", maxFiles: 2, fileSize: Self.mib, flushInterval: nil)
+    let rotator = try FileRotator(
+      directory: dir.path, baseName: "t.stdout", maxFiles: 2, fileSize: Self.mib, flushInterval: nil)
     let line = [UInt8](repeating: UInt8(ascii: "a"), count: Int(Self.mib) - 1) + [10]
     for _ in 0..<5 { try rotator.write(line) }
     rotator.close()
@@ -134,7 +141,8 @@ import Testing
     let dir = try TempDir()
     defer { dir.cleanup() }
     try dir.write("t.stdout.1", bytes: [UInt8](repeating: 65, count: Int(Self.mib)))
-    let rotator = try FileRotator(directory: dir.path, baseName: "t.stdout", maxFiles: 10, fileSize: Self.mib, flushInterval: nil)
+    let rotator = try FileRotator(
+      directory: dir.path, baseName: "t.stdout", maxFiles: 10, fileSize: Self.mib, flushInterval: nil)
     #expect(rotator.currentIndex == 1)
     try rotator.write(bytes("next\n"))
     rotator.close()

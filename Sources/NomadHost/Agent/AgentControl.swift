@@ -35,7 +35,8 @@ public enum AgentControl {
           encoder.outputFormatting = [.sortedKeys]
           let stateJSON = (try? encoder.encode(state)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
           _ = reply(
-            "{\"alloc\":\(quoteJSON(alloc.allocID)),\"job\":\(quoteJSON(alloc.job.id)),\"group\":\(quoteJSON(alloc.group.name)),\"task\":\(quoteJSON(name)),\"state\":\(stateJSON)}")
+            "{\"alloc\":\(quoteJSON(alloc.allocID)),\"job\":\(quoteJSON(alloc.job.id)),\"group\":\(quoteJSON(alloc.group.name)),\"task\":\(quoteJSON(name)),\"state\":\(stateJSON)}"
+          )
         }
       }
     case "signal", "stats", "exec":
@@ -78,7 +79,8 @@ public enum AgentControl {
   }
 
   static func json(_ object: [String: String]) -> String {
-    "{" + object.sorted { $0.key < $1.key }.map { "\(quoteJSON($0.key)):\(quoteJSON($0.value))" }.joined(separator: ",") + "}"
+    "{" + object.sorted { $0.key < $1.key }.map { "\(quoteJSON($0.key)):\(quoteJSON($0.value))" }.joined(separator: ",")
+      + "}"
   }
 
   /// A JSON string literal.

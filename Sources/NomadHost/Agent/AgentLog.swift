@@ -34,7 +34,8 @@ public struct AgentLogHandler: LogHandler {
     case .warning: name = "[WARN] "
     case .error, .critical: name = "[ERROR]"
     }
-    var text = "\(Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))) \(name) \(label): \(message)"
+    var text =
+      "\(Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))) \(name) \(label): \(message)"
     if !all.isEmpty {
       text += ": " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
     }
@@ -84,7 +85,7 @@ public enum StatusFormatter {
 
   /// One event line: `<time>  <type>  <description>`.
   public static func eventLine(task: String, event: TaskEvent) -> String {
-    "\(stamp(event.time))  [\(task)] \(event.type.padding(toLength: 18, withPad: " ", startingAt: 0)) \(event.displayMessage)"
+    "\(stamp(event.time))  [\(task)] \(event.type.padding(toLength: 21, withPad: " ", startingAt: 0)) \(event.displayMessage)"
   }
 
   /// A task's summary and events, newest first (as `nomad alloc status` lists them).
@@ -97,10 +98,12 @@ public enum StatusFormatter {
     out += "\nRecent Events:\n"
     let rows = state.events.reversed().map { ($0.time, $0.type, $0.displayMessage) }
     let typeWidth = max(4, rows.map { $0.1.count }.max() ?? 4)
-    out += "Time".padding(toLength: 22, withPad: " ", startingAt: 0) + "  "
+    out +=
+      "Time".padding(toLength: 22, withPad: " ", startingAt: 0) + "  "
       + "Type".padding(toLength: typeWidth, withPad: " ", startingAt: 0) + "  Description\n"
     for (date, type, message) in rows {
-      out += stamp(date).padding(toLength: 22, withPad: " ", startingAt: 0) + "  "
+      out +=
+        stamp(date).padding(toLength: 22, withPad: " ", startingAt: 0) + "  "
         + type.padding(toLength: typeWidth, withPad: " ", startingAt: 0) + "  " + message + "\n"
     }
     return out

@@ -207,7 +207,8 @@ public actor AllocRunner {
       let capabilities = try await manager.dispense().capabilities()
       if !capabilities.networkIsolationModes.contains(.group) {
         throw NetworkSetupError(
-          "failed to configure network manager: task \(task.name) does not support \(goQuote(group.networkMode.rawValue)) networking mode")
+          "failed to configure network manager: task \(task.name) does not support \(goQuote(group.networkMode.rawValue)) networking mode"
+        )
       }
     }
   }
@@ -217,5 +218,17 @@ extension TaskRunner {
   /// Kills the task because a sibling failed (`Sibling Task Failed` instead of `Killing`).
   func killAsSibling(of sibling: String) async {
     await kill(event: taskState.finishedAt == nil ? .siblingFailed(sibling) : nil)
+  }
+}
+
+extension AllocRunner {
+  /// Waits until `run()` has created the runner of `task` (nil after `timeout`).
+  public func taskRunner(named task: String, timeout: Duration = .seconds(30)) async -> TaskRunner? {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+      if let runner = runner(for: task) { return runner }
+      try? await Task.sleep(for: .milliseconds(20))
+    }
+    return runner(for: task)
   }
 }

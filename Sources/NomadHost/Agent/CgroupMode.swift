@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
-import Foundation
 
 /// Nomad's cgroups mode detection (`client/lib/cgroupslib`): v1 when /sys/fs/cgroup is a tmpfs
 /// (and we are root), v2 when it is cgroup2, otherwise off.

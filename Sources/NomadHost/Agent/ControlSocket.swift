@@ -1,17 +1,19 @@
+import Foundation
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
-import Foundation
-import Synchronization
 
 /// A newline-delimited JSON control socket: the `run` agent listens on
 /// `<data_dir>/nomad-host.sock`; each connection sends one request line and reads response
 /// lines until the server closes it. Used by `nomad-host status|stats|signal|exec`.
 public final class ControlServer: Sendable {
   /// Handles one request; write response lines with `reply`, return to close the connection.
-  public typealias Handler = @Sendable (_ request: JSONValue, _ reply: @escaping @Sendable (String) -> Bool) async -> Void
+  public typealias Handler =
+    @Sendable (_ request: JSONValue, _ reply: @escaping @Sendable (String) -> Bool) async -> Void
 
   /// The socket path.
   public let path: String
@@ -120,7 +122,8 @@ public enum ControlClient {
         }
         guard rc == 0 else {
           continuation.finish(
-            throwing: ControlError("cannot connect to \(path): \(Posix.errorText(errno)) (is `nomad-host run` running?)"))
+            throwing: ControlError(
+              "cannot connect to \(path): \(Posix.errorText(errno)) (is `nomad-host run` running?)"))
           return
         }
         Posix.writeAll(fd, Array((request + "\n").utf8))

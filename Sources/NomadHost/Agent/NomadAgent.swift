@@ -73,12 +73,18 @@ public actor NomadAgent {
     return runners
   }
 
-  /// Restores the allocations found in the data dir (after a host restart).
+  /// Restores the allocations found in the data dir (after a host restart) whose run was not
+  /// complete; call `run()` on each to recover and supervise their tasks.
   public func restoreAllocations() async -> [AllocRunner] {
     guard let ids = try? FileManager.default.contentsOfDirectory(atPath: config.allocRoot) else { return [] }
     var restored: [AllocRunner] = []
     for id in ids.sorted() {
       let path = "\(config.allocRoot)/\(id)"
+      let store = TaskStateStore(directory: "\(path)/.nomad-host")
+      let taskFiles = ((try? FileManager.default.contentsOfDirectory(atPath: store.directory)) ?? [])
+        .filter { $0.hasSuffix(".task.json") }
+      let tasks = taskFiles.compactMap { try? store.loadTask(String($0.dropLast(".task.json".count))) }
+      guard !tasks.isEmpty, tasks.contains(where: { !$0.runComplete }) else { continue }
       guard let runner = try? await AllocRunner.restore(allocDir: path, client: config, drivers: managers) else {
         continue
       }

@@ -53,9 +53,11 @@ public enum ConfigEncoder {
     do {
       node = try spec.map { proto throws(ConfigError) in try HCLSpecNode(proto) } ?? .object([:])
     } catch {
-      throw ConfigParseError(kind: kind, diagnostics: [
-        HCLDiagnostic(summary: "Invalid schema", detail: error.message)
-      ])
+      throw ConfigParseError(
+        kind: kind,
+        diagnostics: [
+          HCLDiagnostic(summary: "Invalid schema", detail: error.message)
+        ])
     }
     var body: [String: CtyValue] = [:]
     for (key, value) in config { body[key] = CtyValue.fromConfig(value) }

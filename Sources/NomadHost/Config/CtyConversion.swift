@@ -7,6 +7,9 @@ enum CtyConversion {
 
   static func convert(_ value: CtyValue, to want: CtyTypeSpec) throws(Failure) -> CtyValue {
     if value.isNull || want == .dynamic { return value }
+    // go-cty first looks for a conversion between the types; without one the error describes
+    // the whole value (e.g. "element 0: string required, but have tuple").
+    guard convertible(value.impliedType, want) else { throw mismatch(value, want) }
     switch want {
     case .string:
       switch value {

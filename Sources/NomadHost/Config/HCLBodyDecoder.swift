@@ -35,9 +35,10 @@ struct HCLBodyDecoder {
   private mutating func checkContent(body: [String: CtyValue], spec: HCLSpecNode) {
     let schema = spec.impliedSchema
     for (name, required) in schema.attributes.sorted(by: { $0.key < $1.key }) where required && body[name] == nil {
-      diagnostics.append(HCLDiagnostic(
-        summary: "Missing required argument",
-        detail: "The argument \(goQuote(name)) is required, but no definition was found."))
+      diagnostics.append(
+        HCLDiagnostic(
+          summary: "Missing required argument",
+          detail: "The argument \(goQuote(name)) is required, but no definition was found."))
     }
     let known = Set(schema.attributes.keys).union(schema.blocks)
     let suggestions = schema.attributes.keys.sorted() + schema.blocks.sorted()
@@ -66,9 +67,10 @@ struct HCLBodyDecoder {
       do {
         return try CtyConversion.convert(evaluated, to: type)
       } catch {
-        diagnostics.append(HCLDiagnostic(
-          summary: "Incorrect attribute value type",
-          detail: "Inappropriate value for attribute \(goQuote(name)): \(error.message)."))
+        diagnostics.append(
+          HCLDiagnostic(
+            summary: "Incorrect attribute value type",
+            detail: "Inappropriate value for attribute \(goQuote(name)): \(error.message)."))
         return .null
       }
     case .default(let primary, let fallback):
@@ -79,13 +81,15 @@ struct HCLBodyDecoder {
     case .block(let name, let required, let nested):
       let blocks = blockBodies(body[name], name: name)
       if blocks.count > 1 {
-        diagnostics.append(HCLDiagnostic(
-          summary: "Duplicate \(name) block", detail: "Only one block of type \(goQuote(name)) is allowed."))
+        diagnostics.append(
+          HCLDiagnostic(
+            summary: "Duplicate \(name) block", detail: "Only one block of type \(goQuote(name)) is allowed."))
       }
       guard let first = blocks.first else {
         if required {
-          diagnostics.append(HCLDiagnostic(
-            summary: "Missing \(name) block", detail: "A block of type \(goQuote(name)) is required here."))
+          diagnostics.append(
+            HCLDiagnostic(
+              summary: "Missing \(name) block", detail: "A block of type \(goQuote(name)) is required here."))
         }
         return .null
       }
@@ -94,13 +98,15 @@ struct HCLBodyDecoder {
       .blockSet(let name, let minItems, let maxItems, let nested):
       let blocks = blockBodies(body[name], name: name)
       if blocks.count < minItems {
-        diagnostics.append(HCLDiagnostic(
-          summary: "Insufficient \(name) blocks",
-          detail: "At least \(minItems) \(goQuote(name)) blocks are required."))
+        diagnostics.append(
+          HCLDiagnostic(
+            summary: "Insufficient \(name) blocks",
+            detail: "At least \(minItems) \(goQuote(name)) blocks are required."))
       }
       if maxItems > 0 && blocks.count > maxItems {
-        diagnostics.append(HCLDiagnostic(
-          summary: "Too many \(name) blocks", detail: "No more than \(maxItems) \(goQuote(name)) blocks are allowed"))
+        diagnostics.append(
+          HCLDiagnostic(
+            summary: "Too many \(name) blocks", detail: "No more than \(maxItems) \(goQuote(name)) blocks are allowed"))
       }
       let values = blocks.map { decode(body: $0, spec: nested) }
       if case .blockSet = spec { return .set(values) }
@@ -108,15 +114,17 @@ struct HCLBodyDecoder {
     case .blockAttrs(let name, let type, let required):
       guard let raw = body[name] else {
         if required {
-          diagnostics.append(HCLDiagnostic(
-            summary: "Missing \(name) block", detail: "A block of type \(goQuote(name)) is required here."))
+          diagnostics.append(
+            HCLDiagnostic(
+              summary: "Missing \(name) block", detail: "A block of type \(goQuote(name)) is required here."))
         }
         return .null
       }
       guard case .object(let attributes) = raw else {
-        diagnostics.append(HCLDiagnostic(
-          summary: "Incorrect JSON value type",
-          detail: "A JSON object is required here, to define arguments and child blocks."))
+        diagnostics.append(
+          HCLDiagnostic(
+            summary: "Incorrect JSON value type",
+            detail: "A JSON object is required here, to define arguments and child blocks."))
         return .null
       }
       var result: [String: CtyValue] = [:]
@@ -125,9 +133,10 @@ struct HCLBodyDecoder {
         do {
           result[key] = try CtyConversion.convert(evaluated, to: type)
         } catch {
-          diagnostics.append(HCLDiagnostic(
-            summary: "Invalid attribute value",
-            detail: "Invalid value for attribute of \(goQuote(name)) block: \(error.message)."))
+          diagnostics.append(
+            HCLDiagnostic(
+              summary: "Invalid attribute value",
+              detail: "Invalid value for attribute of \(goQuote(name)) block: \(error.message)."))
         }
       }
       return .map(result)
@@ -145,9 +154,10 @@ struct HCLBodyDecoder {
       return decode(body: block, spec: nested)
     }
     guard case .object(let entries) = raw else {
-      diagnostics.append(HCLDiagnostic(
-        summary: "Incorrect JSON value type",
-        detail: "A JSON object is required here, to specify \(labels.first ?? name) labels for this block."))
+      diagnostics.append(
+        HCLDiagnostic(
+          summary: "Incorrect JSON value type",
+          detail: "A JSON object is required here, to specify \(labels.first ?? name) labels for this block."))
       return .map([:])
     }
     var result: [String: CtyValue] = [:]
@@ -169,18 +179,21 @@ struct HCLBodyDecoder {
         if case .object(let attributes) = item {
           bodies.append(attributes)
         } else {
-          diagnostics.append(HCLDiagnostic(
-            summary: "Incorrect JSON value type",
-            detail: "A JSON object is required here, to define arguments and child blocks."))
+          diagnostics.append(
+            HCLDiagnostic(
+              summary: "Incorrect JSON value type",
+              detail: "A JSON object is required here, to define arguments and child blocks."))
         }
       }
       return bodies
     case .null:
       return []
     default:
-      diagnostics.append(HCLDiagnostic(
-        summary: "Incorrect JSON value type",
-        detail: "Either a JSON object or JSON array of objects is required here, to define arguments and child blocks."))
+      diagnostics.append(
+        HCLDiagnostic(
+          summary: "Incorrect JSON value type",
+          detail:
+            "Either a JSON object or JSON array of objects is required here, to define arguments and child blocks."))
       return []
     }
   }

@@ -120,8 +120,9 @@ enum HCLLiteral {
         } else if c == "\"" {
           var raw = ""
           raw.unicodeScalars.append(contentsOf: scalars[start..<index])
-          guard let decoded = try? JSONSerialization.jsonObject(
-            with: Data(raw.utf8), options: [.fragmentsAllowed]) as? String
+          guard
+            let decoded = try? JSONSerialization.jsonObject(
+              with: Data(raw.utf8), options: [.fragmentsAllowed]) as? String
           else { throw ConfigError("invalid string literal \(raw)") }
           return decoded
         }

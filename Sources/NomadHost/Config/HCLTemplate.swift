@@ -31,8 +31,9 @@ enum HCLTemplate {
       }
       if c == "$", index + 1 < scalars.count, scalars[index + 1] == "{" {
         guard let close = scalars[(index + 2)...].firstIndex(of: "}") else {
-          return .failure(HCLDiagnostic(
-            summary: "Unterminated template string", detail: "No closing marker was found for the string."))
+          return .failure(
+            HCLDiagnostic(
+              summary: "Unterminated template string", detail: "No closing marker was found for the string."))
         }
         var expression = ""
         expression.unicodeScalars.append(contentsOf: scalars[(index + 2)..<close])
@@ -44,9 +45,10 @@ enum HCLTemplate {
         continue
       }
       if c == "%", index + 1 < scalars.count, scalars[index + 1] == "{" {
-        return .failure(HCLDiagnostic(
-          summary: "Unsupported template directive",
-          detail: "NomadHost does not evaluate %{ } template directives."))
+        return .failure(
+          HCLDiagnostic(
+            summary: "Unsupported template directive",
+            detail: "NomadHost does not evaluate %{ } template directives."))
       }
       out.unicodeScalars.append(c)
       index += 1
@@ -59,18 +61,21 @@ enum HCLTemplate {
       return .failure(HCLDiagnostic(summary: "Variables not allowed", detail: "Variables may not be used here."))
     }
     guard let path = parseTraversal(expression), let root = path.first else {
-      return .failure(HCLDiagnostic(
-        summary: "Unsupported expression",
-        detail: "NomadHost evaluates only variable references in templates, not \(goQuote(expression))."))
+      return .failure(
+        HCLDiagnostic(
+          summary: "Unsupported expression",
+          detail: "NomadHost evaluates only variable references in templates, not \(goQuote(expression))."))
     }
     if root == "env" {
       guard path.count == 2 else {
-        return .failure(HCLDiagnostic(
-          summary: "Unsupported expression", detail: "Expected env[\"NAME\"], got \(goQuote(expression))."))
+        return .failure(
+          HCLDiagnostic(
+            summary: "Unsupported expression", detail: "Expected env[\"NAME\"], got \(goQuote(expression))."))
       }
       guard let value = variables.env[path[1]] else {
-        return .failure(HCLDiagnostic(
-          summary: "Invalid index", detail: "The given key does not identify an element in this collection value."))
+        return .failure(
+          HCLDiagnostic(
+            summary: "Invalid index", detail: "The given key does not identify an element in this collection value."))
       }
       return .success(value)
     }
@@ -80,9 +85,10 @@ enum HCLTemplate {
       variables.env.keys.contains { $0 == root || $0.hasPrefix(root + ".") }
       || variables.node.keys.contains { $0.hasPrefix(root + ".") }
     if rootKnown {
-      return .failure(HCLDiagnostic(
-        summary: "Unsupported attribute",
-        detail: "This object does not have an attribute named \(goQuote(path.last ?? root))."))
+      return .failure(
+        HCLDiagnostic(
+          summary: "Unsupported attribute",
+          detail: "This object does not have an attribute named \(goQuote(path.last ?? root))."))
     }
     return .failure(HCLDiagnostic(summary: "Unknown variable", detail: "There is no variable named \(goQuote(root))."))
   }

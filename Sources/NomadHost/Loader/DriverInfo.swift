@@ -26,7 +26,8 @@ public struct DriverInfo: Sendable, Equatable {
 
   /// `handleFingerprintError`.
   public static func fingerprintFailed(at time: Date = Date()) -> DriverInfo {
-    DriverInfo(attributes: [:], detected: false, healthy: false, healthDescription: "failed to fingerprint driver",
+    DriverInfo(
+      attributes: [:], detected: false, healthy: false, healthDescription: "failed to fingerprint driver",
       updateTime: time, response: nil)
   }
 

@@ -31,6 +31,8 @@ public actor DriverManager {
   public private(set) var fingerprintStreamOpens = 0
   public private(set) var taskEventStreamOpens = 0
   private var firstFingerprint: DriverInfo?
+  /// Every `TaskEvents` event received so far, in order.
+  public private(set) var receivedTaskEvents: [DriverTaskEventProto] = []
 
   public init(plugin: LoadedPlugin, config: ClientConfig) {
     self.plugin = plugin
@@ -213,7 +215,10 @@ public actor DriverManager {
       }
       taskEventStreamOpens += 1
       do {
-        for try await event in client.taskEvents() { taskEvents.publish(event) }
+        for try await event in client.taskEvents() {
+          receivedTaskEvents.append(event)
+          taskEvents.publish(event)
+        }
       } catch {
         if Task.isCancelled || stopped { return }
       }

@@ -1,12 +1,13 @@
+import Foundation
+import Logging
+import NomadPlugin
+import NomadProto
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
-import Foundation
-import Logging
-import NomadPlugin
-import NomadProto
 
 /// An agent `plugin "<name>" { args = [...]; config { ... } }` block, resolved to a binary.
 public struct PluginSpec: Sendable {

@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
-import Foundation
 
 /// Which log stream.
 public enum LogType: String, Sendable, CaseIterable {
@@ -143,7 +144,8 @@ public enum AllocLogReader {
       let suffix = String(name.dropFirst(prefix.count))
       guard let index = PluginHandshake.goAtoi(suffix) else {
         throw LogReadError(
-          "failed to convert \(goQuote(suffix)) to a log index: strconv.Atoi: parsing \(goQuote(suffix)): invalid syntax")
+          "failed to convert \(goQuote(suffix)) to a log index: strconv.Atoi: parsing \(goQuote(suffix)): invalid syntax"
+        )
       }
       entries.append(Entry(name: name, index: Int64(index), size: Int64(info.st_size)))
     }
@@ -196,8 +198,10 @@ public enum AllocLogReader {
       let entries = try logIndexes(directory: request.logDir, task: request.task, type: request.type)
       var maxIndex = Int64.max
       if !request.follow {
-        maxIndex = try findClosest(entries, desiredIndex: Int64.max, desiredOffset: 0, task: request.task, type: request.type)
-          .entry.index
+        maxIndex = try findClosest(
+          entries, desiredIndex: Int64.max, desiredOffset: 0, task: request.task, type: request.type
+        )
+        .entry.index
       }
       let (entry, openOffset) = try findClosest(
         entries, desiredIndex: nextIndex, desiredOffset: offset, task: request.task, type: request.type)

@@ -30,7 +30,8 @@ public struct AllocLogsOptions: Sendable, Equatable {
 
 /// What `nomad alloc logs` would stream for some options (`command/alloc_logs.go`).
 public enum AllocLogsPlan: Sendable, Equatable {
-  /// `-f` alone: follow both streams from their current ends (only new output).
+  /// `-f` alone: follow both streams with `origin=end, offset=0`, which Nomad's `findClosest`
+  /// resolves to the start of the current (highest-numbered) file.
   case both(stdout: LogStreamRequest, stderr: LogStreamRequest)
   /// One stream, optionally keeping only the last `lineLimit` lines of the first
   /// `lineLimit * 120` bytes.

@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
-import Synchronization
 
 /// logmon's `logRotatorWrapper`: a dedicated thread opens the FIFO for reading (a blocking open,
 /// which waits for the first writer), then copies it into a `FileRotator` in 32 KiB reads (Go's
@@ -92,7 +93,9 @@ final class FifoReader: Sendable {
         lastError.withLock { $0 = "failed to read from log fifo: \(Posix.errorText(code))" }
         return
       }
-      var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.0, events: Int16(POLLIN), revents: 0)]
+      var fds = [
+        pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.0, events: Int16(POLLIN), revents: 0),
+      ]
       _ = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, 2, -1) }
       if fds[1].revents != 0 || interrupted.load(ordering: .acquiring) { return }
     }

@@ -1,10 +1,11 @@
+import Foundation
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
-import Foundation
-import Synchronization
 
 /// Nomad's log rotator (`client/logmon/logging/rotator.go`), reproduced byte for byte:
 ///
@@ -65,7 +66,8 @@ public final class FileRotator: Sendable {
       try createFile(&state)
     }
     if let flushInterval {
-      let millis = Int(flushInterval.components.seconds * 1000 + flushInterval.components.attoseconds / 1_000_000_000_000_000)
+      let millis = Int(
+        flushInterval.components.seconds * 1000 + flushInterval.components.attoseconds / 1_000_000_000_000_000)
       Posix.detachThread(name: "rotator-flush") { [weak self] in
         while true {
           Posix.sleep(milliseconds: max(1, millis))

@@ -1,9 +1,10 @@
+import CMiloSys
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
-import CMiloSys
 
 /// A spawned child process, reaped by a dedicated thread blocked in `waitpid(pid)`.
 final class ChildProcess: Sendable {

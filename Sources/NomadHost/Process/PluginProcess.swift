@@ -1,10 +1,11 @@
+import Foundation
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
-import Foundation
-import Synchronization
 
 /// How to launch a plugin binary.
 public struct PluginLaunchOptions: Sendable {
@@ -194,121 +195,5 @@ public final class PluginProcess: Sendable {
         firstLine.fulfil(.line(String(decoding: pending, as: UTF8.self)))
       }
     }
-  }
-
-  /// go-plugin's `CmdRunner.Diagnose` text.
-  static func diagnose(_ path: String) -> String {
-    var text = """
-      This usually means
-        the plugin was not compiled for this architecture,
-        the plugin is missing dynamic-link libraries necessary to run,
-        the plugin is not executable by this process due to file permissions, or
-        the plugin failed to negotiate the initial go-plugin protocol handshake
-
-      """
-    var info = stat()
-    guard stat(path, &info) == 0 else { return text }
-    text += "\nAdditional notes about plugin:\n"
-    text += "  Path: \(path)\n"
-    text += "  Mode: \(Posix.goModeString(info.st_mode))\n"
-    let owner = userName(info.st_uid)
-    let current = userName(getuid())
-    text += "  Owner: \(info.st_uid) [\(owner)] (current: \(getuid()) [\(current)])\n"
-    text += "  Group: \(info.st_gid) [\(groupName(info.st_gid))] (current: \(getgid()) [\(groupName(getgid()))])\n"
-    if let machine = elfMachine(path) {
-      text += "  ELF architecture: \(machine) (current architecture: \(goArch))\n"
-    }
-    return text
-  }
-
-  private static var goArch: String {
-    #if arch(x86_64)
-      return "amd64"
-    #elseif arch(arm64)
-      return "arm64"
-    #else
-      return "unknown"
-    #endif
-  }
-
-  private static func userName(_ uid: uid_t) -> String {
-    guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "?" }
-    return String(cString: name)
-  }
-
-  private static func groupName(_ gid: gid_t) -> String {
-    guard let entry = getgrgid(gid), let name = entry.pointee.gr_name else { return "?" }
-    return String(cString: name)
-  }
-
-  private static func elfMachine(_ path: String) -> String? {
-    guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-    defer { try? handle.close() }
-    guard let header = try? handle.read(upToCount: 20), header.count == 20,
-      header.starts(with: [0x7f, 0x45, 0x4c, 0x46])
-    else { return nil }
-    let bytes = [UInt8](header)
-    let machine = UInt16(bytes[18]) | UInt16(bytes[19]) << 8
-    switch machine {
-    case 62: return "EM_X86_64"
-    case 183: return "EM_AARCH64"
-    case 3: return "EM_386"
-    case 40: return "EM_ARM"
-    default: return "EM_\(machine)"
-    }
-  }
-}
-
-/// Reads a plugin's stderr like go-plugin (`bufio.Reader.ReadLine` with a 64 KiB buffer) and
-/// keeps the classified lines.
-final class StderrLog: Sendable {
-  private let limit: Int
-  private let onLine: (@Sendable (PluginLogLine) -> Void)?
-  private let stored = Mutex<[PluginLogLine]>([])
-
-  init(limit: Int, onLine: (@Sendable (PluginLogLine) -> Void)?) {
-    self.limit = limit
-    self.onLine = onLine
-  }
-
-  var lines: [PluginLogLine] { stored.withLock { $0 } }
-
-  func read(_ fd: Int32) {
-    let bufferSize = 64 * 1024
-    var classifier = PluginLogClassifier()
-    var current: [UInt8] = []
-    var continuation = false
-    func emit(_ bytes: [UInt8], fragment: Bool) {
-      var bytes = bytes
-      if !fragment, bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
-      let line = classifier.classify(bytes, fragment: fragment)
-      stored.withLock { lines in
-        lines.append(line)
-        if lines.count > limit { lines.removeFirst(lines.count - limit) }
-      }
-      onLine?(line)
-    }
-    while true {
-      guard let chunk = try? Posix.read(fd, capacity: bufferSize) else { break }
-      var start = chunk.startIndex
-      while start < chunk.endIndex {
-        if let newline = chunk[start...].firstIndex(of: UInt8(ascii: "\n")) {
-          current.append(contentsOf: chunk[start..<newline])
-          start = newline + 1
-          emit(current, fragment: continuation || current.count > bufferSize)
-          continuation = false
-          current = []
-        } else {
-          current.append(contentsOf: chunk[start...])
-          start = chunk.endIndex
-        }
-        while current.count >= bufferSize {
-          emit(Array(current[..<bufferSize]), fragment: true)
-          current.removeFirst(bufferSize)
-          continuation = true
-        }
-      }
-    }
-    if !current.isEmpty { emit(current, fragment: continuation) }
   }
 }

@@ -164,9 +164,10 @@ public final class PluginClient: Sendable {
   /// Wraps a server-streaming call as an `AsyncThrowingStream`; cancelling the consumer cancels
   /// the RPC.
   func serverStream<Message: Sendable>(
-    _ start: @escaping @Sendable (
-      _ handle: @escaping @Sendable (StreamingClientResponse<Message>) async throws -> Void
-    ) async throws -> Void
+    _ start:
+      @escaping @Sendable (
+        _ handle: @escaping @Sendable (StreamingClientResponse<Message>) async throws -> Void
+      ) async throws -> Void
   ) -> AsyncThrowingStream<Message, any Error> {
     let (stream, continuation) = AsyncThrowingStream<Message, any Error>.makeStream()
     let task = Task {

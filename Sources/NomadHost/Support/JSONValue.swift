@@ -226,7 +226,8 @@ private struct JSONParser {
   }
 
   mutating func hex4() throws(JSONParseError) -> UInt32 {
-    guard index + 4 <= bytes.count, let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
+    guard index + 4 <= bytes.count,
+      let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
     else { throw error("bad \\u escape") }
     index += 4
     return value

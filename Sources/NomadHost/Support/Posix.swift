@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
-import Foundation
 
 /// Thin wrappers over the POSIX calls NomadHost uses.
 enum Posix {

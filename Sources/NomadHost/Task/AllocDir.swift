@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
-import Foundation
 
 /// How a driver isolates a task's filesystem (`DriverCapabilities.fs_isolation`).
 public enum FSIsolation: String, Sendable {
@@ -124,7 +125,9 @@ public struct AllocDir: Sendable {
       throw Posix.Failure(operation: "Chmod(\(path)) failed: chmod", path: path, code: errno)
     }
     guard geteuid() == 0 else { return }
-    guard let nobody = getpwnam("nobody") else { throw Posix.Failure(operation: "Unable to find nobody user", path: nil, code: ENOENT) }
+    guard let nobody = getpwnam("nobody") else {
+      throw Posix.Failure(operation: "Unable to find nobody user", path: nil, code: ENOENT)
+    }
     guard chown(path, nobody.pointee.pw_uid, nobody.pointee.pw_gid) == 0 else {
       throw Posix.Failure(operation: "Couldn't change owner/group of \(path): chown", path: path, code: errno)
     }

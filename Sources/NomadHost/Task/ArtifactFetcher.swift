@@ -10,7 +10,8 @@ public enum ArtifactFetcher {
   public static func fetch(_ artifact: ArtifactSpec, taskDir: String) throws -> String {
     var source = artifact.source
     if source.hasPrefix("file://") { source = String(source.dropFirst("file://".count)) }
-    let fail = { (reason: String) in ArtifactError("failed to download artifact \(goQuote(artifact.source)): \(reason)") }
+    let fail = { (reason: String) in ArtifactError("failed to download artifact \(goQuote(artifact.source)): \(reason)")
+    }
     let base = URL(fileURLWithPath: taskDir).standardizedFileURL
     let destinationDir = base.appendingPathComponent(artifact.destination).standardizedFileURL
     guard destinationDir.path == base.path || destinationDir.path.hasPrefix(base.path + "/") else {

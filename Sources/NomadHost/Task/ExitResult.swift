@@ -8,7 +8,9 @@ public struct ExitResult: Sendable, Equatable {
   /// `Err == ErrPluginShutdown`: the plugin exited while the task was being waited on.
   public var pluginShutdown: Bool
 
-  public init(exitCode: Int, signal: Int = 0, oomKilled: Bool = false, error: String? = nil, pluginShutdown: Bool = false) {
+  public init(
+    exitCode: Int, signal: Int = 0, oomKilled: Bool = false, error: String? = nil, pluginShutdown: Bool = false
+  ) {
     self.exitCode = exitCode
     self.signal = signal
     self.oomKilled = oomKilled

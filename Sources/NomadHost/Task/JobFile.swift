@@ -38,7 +38,9 @@ public enum JobFile {
     }
     var type = JobSpec.JobType.service
     if let text = job["Type"]?.stringValue {
-      guard let parsed = JobSpec.JobType(rawValue: text) else { throw JobFileError("unknown job type \(goQuote(text))") }
+      guard let parsed = JobSpec.JobType(rawValue: text) else {
+        throw JobFileError("unknown job type \(goQuote(text))")
+      }
       type = parsed
     }
     guard let groupValues = job["TaskGroups"]?.arrayValue, !groupValues.isEmpty else {
@@ -72,7 +74,8 @@ public enum JobFile {
     var mode = GroupSpec.NetworkMode.host
     if let network = value["Networks"]?.arrayValue?.first, let text = network["Mode"]?.stringValue, !text.isEmpty {
       guard let parsed = GroupSpec.NetworkMode(rawValue: text) else {
-        throw JobFileError("TaskGroups[\(index)].Networks[0].Mode \(goQuote(text)) is not supported (host, bridge, none)")
+        throw JobFileError(
+          "TaskGroups[\(index)].Networks[0].Mode \(goQuote(text)) is not supported (host, bridge, none)")
       }
       mode = parsed
     }
@@ -164,7 +167,9 @@ public enum JobFile {
       }
       return .nanoseconds(nanos)
     case .string(let text):
-      guard let parsed = GoDuration.parse(text) else { throw JobFileError("\(field): invalid duration \(goQuote(text))") }
+      guard let parsed = GoDuration.parse(text) else {
+        throw JobFileError("\(field): invalid duration \(goQuote(text))")
+      }
       return parsed
     default:
       throw JobFileError("\(field) must be nanoseconds or a duration string")

@@ -83,7 +83,8 @@ public struct TaskEvent: Sendable, Equatable, Codable {
 
   /// "Sent interrupt. Waiting 5s before force killing".
   public static func killing(timeout: Duration) -> TaskEvent {
-    let text = timeout == .zero ? "Sent interrupt" : "Sent interrupt. Waiting \(GoDuration.format(timeout)) before force killing"
+    let text =
+      timeout == .zero ? "Sent interrupt" : "Sent interrupt. Waiting \(GoDuration.format(timeout)) before force killing"
     return TaskEvent(
       type: Kind.killing, displayMessage: text, details: ["kill_timeout": GoDuration.format(timeout)],
       killTimeout: timeout)

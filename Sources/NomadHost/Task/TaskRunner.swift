@@ -22,26 +22,27 @@ public actor TaskRunner {
   /// The task's logmon (nil when logs are disabled).
   public nonisolated let logMon: LogMon?
 
-  private let store: TaskStateStore
-  private var state = TaskState()
-  private var restartTracker: RestartTracker
-  private var driver: PluginClient?
-  private var taskSchema: HCLSpecProto?
-  private var capabilities: DriverCapabilitiesProto?
+  let store: TaskStateStore
+  var state = TaskState()
+  var restartTracker: RestartTracker
+  var driver: PluginClient?
+  var taskSchema: HCLSpecProto?
+  var capabilities: DriverCapabilitiesProto?
   /// `localState.TaskHandle`: the handle as returned by the plugin.
-  private var handle: TaskHandleProto?
+  var handle: TaskHandleProto?
   /// The ID of the current driver handle (nil when there is none).
-  private var driverHandleID: String?
-  private var taskDirDone = false
-  private var artifactsDone = false
-  private var runStarted = false
-  private var restoreOnRun = false
-  private let killRequested = Latch<Void>()
-  private let finished = Latch<TaskState>()
-  private var killError: String?
-  private var driverEventsTask: Task<Void, Never>?
+  var driverHandleID: String?
+  var taskDirDone = false
+  var artifactsDone = false
+  var runStarted = false
+  var restoreOnRun = false
+  var restoredComplete = false
+  let killRequested = Latch<Void>()
+  let finished = Latch<TaskState>()
+  var killError: String?
+  var driverEventsTask: Task<Void, Never>?
 
-  private var logger: Logger {
+  var logger: Logger {
     var logger = client.logger
     logger[metadataKey: "task"] = "\(context.task.name)"
     logger[metadataKey: "alloc_id"] = "\(context.allocID)"
@@ -76,6 +77,7 @@ public actor TaskRunner {
       self.taskDirDone = true
       self.artifactsDone = true
       self.restoreOnRun = true
+      self.restoredComplete = persisted.state.state == .dead
     } else {
       self.state.events.append(.received())
     }
@@ -106,7 +108,16 @@ public actor TaskRunner {
   public func run() async -> TaskState {
     guard !runStarted else { return await waitUntilDone() }
     runStarted = true
-    for event in state.events { events.publish(event) }
+    if restoredComplete {
+      // A dead task restored from disk: nothing to run (Nomad only re-runs stop hooks).
+      finished.fulfil(state)
+      states.finish()
+      events.finish()
+      return state
+    }
+    if !restoreOnRun {
+      for event in state.events { events.publish(event) }
+    }
     startDriverEvents()
     persist()
 
@@ -159,13 +170,13 @@ public actor TaskRunner {
     return await finish()
   }
 
-  private enum Attempt {
+  enum Attempt {
     case started
     case failedToStart
     case aborted
   }
 
-  private func startAttempt() async -> Attempt {
+  func startAttempt() async -> Attempt {
     do {
       try await prestart()
     } catch let error as TaskStartError {
@@ -188,24 +199,25 @@ public actor TaskRunner {
     return .started
   }
 
-  private func raceKill(_ waiter: Task<ExitResult, Never>) async -> Bool {
+  /// Waits for the task's exit or a kill request, whichever comes first (true = kill). The
+  /// wait itself keeps running.
+  func raceKill(_ waiter: Task<ExitResult, Never>) async -> Bool {
+    let outcome = Latch<Bool>()
     let kill = killRequested
-    return await withTaskGroup(of: Bool.self) { group in
-      group.addTask {
-        _ = await waiter.value
-        return false
-      }
-      group.addTask {
-        _ = await kill.wait()
-        return !Task.isCancelled
-      }
-      let first = await group.next() ?? false
-      group.cancelAll()
-      return first
+    let exited = Task {
+      _ = await waiter.value
+      outcome.fulfil(false)
     }
+    let killed = Task {
+      if await kill.wait() != nil { outcome.fulfil(true) }
+    }
+    let result = await outcome.wait() ?? false
+    killed.cancel()
+    _ = exited
+    return result
   }
 
-  private func finish() async -> TaskState {
+  func finish() async -> TaskState {
     updateState(.dead, event: nil)
     driverEventsTask?.cancel()
     // Stop hooks: logmon.
@@ -220,122 +232,24 @@ public actor TaskRunner {
   // MARK: - Driver
 
   /// `initDriver`: dispense the plugin, then `TaskConfigSchema` and `Capabilities`.
-  private func initDriver() async throws {
+  func initDriver() async throws {
     let instance = try await driverManager.dispense()
     driver = instance
     taskSchema = try await instance.taskConfigSchema()
     capabilities = try await instance.capabilities()
   }
 
-  private var isolation: FSIsolation {
+  var isolation: FSIsolation {
     capabilities.map { FSIsolation($0.fsIsolation) } ?? .none
   }
 
-  private var effectiveContext: TaskEnvironment.Context {
+  var effectiveContext: TaskEnvironment.Context {
     var context = self.context
     context.isolation = isolation
     return context
   }
 
-  // MARK: - Prestart hooks
-
-  private func prestart() async throws {
-    // task_dir
-    if !taskDirDone {
-      appendEvent(.setup("Building Task Directory"))
-      do {
-        try context.allocDir.buildTaskDir(
-          context.task.name, isolation: isolation, mountTmpfs: client.mountTmpfs, bindMount: client.bindMountAllocDir)
-      } catch {
-        appendEvent(.hookFailed("task_dir: \(error)"))
-        throw TaskStartError("prestart hook \"task_dir\" failed: \(error)", recoverable: false)
-      }
-      taskDirDone = true
-    }
-    // logmon
-    if let logMon {
-      do {
-        try await logMon.start()
-      } catch {
-        appendEvent(.hookFailed("logmon: \(error)"))
-        throw TaskStartError("prestart hook \"logmon\" failed: \(error)", recoverable: true)
-      }
-    }
-    // artifacts
-    if !artifactsDone && !context.task.artifacts.isEmpty {
-      appendEvent(.downloadingArtifacts())
-      for artifact in context.task.artifacts {
-        do {
-          try ArtifactFetcher.fetch(artifact, taskDir: context.allocDir.taskDir(context.task.name).dir)
-        } catch {
-          appendEvent(.artifactDownloadFailed("\(error)"))
-          throw TaskStartError("prestart hook \"artifacts\" failed: \(error)", recoverable: true)
-        }
-      }
-      artifactsDone = true
-    }
-  }
-
-  /// The FIFO paths logmon reads (or /dev/null when logs are disabled).
-  private var outputPaths: (stdout: String, stderr: String) {
-    guard let logMon else { return ("/dev/null", "/dev/null") }
-    return (logMon.config.stdoutFifo, logMon.config.stderrFifo)
-  }
-
-  /// The environment and TaskConfig for a start.
-  public func buildTaskConfig() throws -> (TaskConfigProto, HCLVariables) {
-    let environment = TaskEnvironment.build(effectiveContext, client: client)
-    let paths = outputPaths
-    let inputs = TaskConfigBuilder.Inputs(
-      context: effectiveContext, environment: environment.env, stdoutPath: paths.stdout, stderrPath: paths.stderr,
-      networkIsolation: networkIsolation, msgpackDriverConfig: [])
-    return (TaskConfigBuilder.build(inputs, client: client), environment.variables)
-  }
-
-  /// `runDriver`.
-  private func runDriver() async throws {
-    var (taskConfig, variables) = try buildTaskConfig()
-    do {
-      taskConfig.msgpackDriverConfig = Data(
-        try ConfigEncoder.encodeTaskConfig(context.task.config, spec: taskSchema, variables: variables))
-    } catch {
-      appendEvent(.failedValidation(error.description))
-      throw TaskStartError(error.description, recoverable: false)
-    }
-    guard var driver else { throw TaskStartError("no driver", recoverable: false) }
-    let response: StartTaskResponseProto
-    do {
-      response = try await driver.startTask(taskConfig)
-    } catch let error as PluginCallError where error == .pluginShutdown {
-      logger.info("failed to start task because plugin shutdown unexpectedly; attempting to recover")
-      do {
-        try await initDriver()
-        guard let fresh = self.driver else { throw PluginCallError.pluginShutdown }
-        driver = fresh
-      } catch {
-        let text = "failed to initialize driver after it exited unexpectedly: \(error)"
-        appendEvent(.driverFailure(text))
-        throw TaskStartError(text, recoverable: false)
-      }
-      do {
-        response = try await driver.startTask(taskConfig)
-      } catch {
-        let text = "failed to start task after driver exited unexpectedly: \(error)"
-        appendEvent(.driverFailure(text))
-        throw TaskStartError(text, recoverable: false)
-      }
-    } catch {
-      let mapped = PluginCallError.from(error)
-      appendEvent(.driverFailure(mapped.description))
-      throw TaskStartError(mapped.description, recoverable: mapped.isRecoverable)
-    }
-    handle = response.hasHandle ? response.handle : TaskHandleProto()
-    driverHandleID = taskConfig.id
-    persist()
-    updateState(.running, event: .started())
-  }
-
-  private func waitTask(driver: PluginClient, taskID: String) async -> ExitResult {
+  func waitTask(driver: PluginClient, taskID: String) async -> ExitResult {
     do {
       return ExitResult(try await driver.waitTask(taskID: taskID))
     } catch let error as PluginCallError {
@@ -348,7 +262,7 @@ public actor TaskRunner {
 
   /// `handleTaskExitResult`: true when the wait should be retried (the plugin died and the task
   /// was recovered on a new instance).
-  private func handleTaskExitResult(_ result: ExitResult) async -> Bool {
+  func handleTaskExitResult(_ result: ExitResult) async -> Bool {
     if result.pluginShutdown {
       logger.debug("driver plugin has shutdown; attempting to recover task")
       do {
@@ -368,13 +282,13 @@ public actor TaskRunner {
     return false
   }
 
-  private func emitExitResultEvent(_ result: ExitResult) {
+  func emitExitResultEvent(_ result: ExitResult) {
     appendEvent(
       .terminated(exitCode: result.exitCode, signal: result.signal, oomKilled: result.oomKilled, message: result.error))
   }
 
   /// `restoreHandle`: `RecoverTask` with the stored handle.
-  private func restoreHandle() async -> Bool {
+  func restoreHandle() async -> Bool {
     guard let handle, handle.hasConfig, let driver else { return true }
     let id = handle.config.id
     do {
@@ -391,7 +305,7 @@ public actor TaskRunner {
   }
 
   /// Agent-restart restore: returns true when the task was recovered and is running.
-  private func restore() async -> Bool {
+  func restore() async -> Bool {
     guard let handle, handle.hasConfig else { return false }
     if state.state != .running {
       return false
@@ -409,94 +323,11 @@ public actor TaskRunner {
   }
 
   /// `clearDriverHandle`: `DestroyTask(force: true)`, error ignored.
-  private func clearDriverHandle() async {
+  func clearDriverHandle() async {
     if let id = driverHandleID, let driver {
       try? await driver.destroyTask(taskID: id, force: true)
     }
     driverHandleID = nil
-  }
-
-  // MARK: - Kill
-
-  /// Stops the task like `nomad job stop` (the alloc runner's `killTasks` + `TaskRunner.Kill`):
-  /// emits `Killing` (unless the task already finished), cancels the run loop, and waits for the
-  /// runner to finish. Returns the final state.
-  @discardableResult
-  public func kill() async -> TaskState {
-    await kill(event: state.finishedAt == nil ? .killing(timeout: killTimeout) : nil)
-  }
-
-  /// `TaskRunner.Kill(ctx, event)`: emits `event` (if any), cancels the run loop and waits.
-  @discardableResult
-  public func kill(event: TaskEvent?) async -> TaskState {
-    if let event, !killRequested.isFulfilled { appendEvent(event) }
-    killRequested.fulfil(())
-    if !runStarted {
-      runStarted = true
-      return await finish()
-    }
-    return await waitUntilDone()
-  }
-
-  /// `min(kill_timeout, max_kill_timeout)`.
-  public nonisolated var killTimeout: Duration { min(context.task.killTimeout, client.maxKillTimeout) }
-
-  /// `handleKill`: StopTask with retries, then the exit result.
-  private func handleKill(_ waiter: Task<ExitResult, Never>?) async -> ExitResult? {
-    restartTracker.setKilled()
-    guard let id = driverHandleID, let driver else { return nil }
-    let limit = 5
-    var lastError: (any Error)?
-    for attempt in 0..<limit {
-      do {
-        try await driver.stopTask(taskID: id, timeout: killTimeout, signal: context.task.killSignal)
-        lastError = nil
-        break
-      } catch {
-        lastError = error
-        let backoff = min(Duration.seconds(5) * (1 << (2 * attempt)), .seconds(120))
-        logger.error("failed to kill task", metadata: ["backoff": "\(backoff)", "error": "\(error)"])
-        if let waiter, await Self.value(of: waiter, within: backoff) != nil { return await waiter.value }
-        if waiter == nil { try? await Task.sleep(for: backoff) }
-      }
-    }
-    if let lastError {
-      logger.error("failed to kill task. Resources may have been leaked", metadata: ["error": "\(lastError)"])
-      killError = "\(lastError)"
-    }
-    if let waiter { return await waiter.value }
-    return await waitTask(driver: driver, taskID: id)
-  }
-
-  private static func value(of task: Task<ExitResult, Never>, within timeout: Duration) async -> ExitResult? {
-    await withTaskGroup(of: ExitResult?.self) { group in
-      group.addTask { await task.value }
-      group.addTask {
-        try? await Task.sleep(for: timeout)
-        return nil
-      }
-      let first = await group.next() ?? nil
-      group.cancelAll()
-      return first
-    }
-  }
-
-  // MARK: - Restart decision
-
-  private func shouldRestart() -> (Bool, Duration) {
-    switch restartTracker.decide() {
-    case .killed:
-      appendEvent(.killed(error: killError))
-      return (false, .zero)
-    case .terminated:
-      return (false, .zero)
-    case .notRestarting:
-      updateState(.dead, event: .notRestarting(reason: restartTracker.reason))
-      return (false, .zero)
-    case .restarting(let delay):
-      updateState(.pending, event: .restarting(delay: delay, reason: restartTracker.reason))
-      return (true, delay)
-    }
   }
 
   // MARK: - State and events
@@ -514,7 +345,7 @@ public actor TaskRunner {
     persist()
   }
 
-  private func updateState(_ newState: TaskLifecycleState, event: TaskEvent?) {
+  func updateState(_ newState: TaskLifecycleState, event: TaskEvent?) {
     if let event {
       state.events.append(event)
       if event.failsTask { state.failed = true }
@@ -531,7 +362,7 @@ public actor TaskRunner {
     persist()
   }
 
-  private func persist(runComplete: Bool = false) {
+  func persist(runComplete: Bool = false) {
     let record = PersistedTask(
       taskName: context.task.name, driver: context.task.driver, taskID: handle?.config.id,
       handle: handle?.serializedData, state: state, runComplete: runComplete)
@@ -542,7 +373,7 @@ public actor TaskRunner {
     }
   }
 
-  private func startDriverEvents() {
+  func startDriverEvents() {
     let stream = driverManager.taskEvents.subscribe(replayLatest: false)
     let allocID = context.allocID
     let name = context.task.name
@@ -551,36 +382,6 @@ public actor TaskRunner {
         await self?.appendEvent(.driverMessage(event.message, annotations: event.annotations))
       }
     }
-  }
-
-  // MARK: - Signal, exec, stats
-
-  /// `nomad alloc signal`: emits `Signaling` and calls `SignalTask`.
-  public func signal(_ signal: String, reason: String = "") async throws {
-    guard let id = driverHandleID, let driver else { throw TaskNotRunningError() }
-    appendEvent(.signaling(signal: signal, reason: reason))
-    try await driver.signalTask(taskID: id, signal: signal)
-  }
-
-  /// `ExecTask` (script checks, templates).
-  public func exec(_ command: [String], timeout: Duration = .seconds(30)) async throws -> ExecTaskResponseProto {
-    guard let id = driverHandleID, let driver else { throw TaskNotRunningError() }
-    return try await driver.execTask(taskID: id, command: command, timeout: timeout)
-  }
-
-  /// `ExecTaskStreaming` (`nomad alloc exec`).
-  public func execStreaming(
-    _ command: [String], tty: Bool, input: AsyncStream<ExecStreamInput>,
-    output: @escaping @Sendable (ExecStreamOutput) async -> Void
-  ) async throws -> ExitResultProto {
-    guard let id = driverHandleID, let driver else { throw TaskNotRunningError() }
-    return try await driver.execTaskStreaming(taskID: id, command: command, tty: tty, input: input, output: output)
-  }
-
-  /// `TaskStats` at `interval` (default: the client's collection interval).
-  public func stats(interval: Duration? = nil) throws -> AsyncThrowingStream<TaskStatsProto, any Error> {
-    guard let id = driverHandleID, let driver else { throw TaskNotRunningError() }
-    return driver.taskStats(taskID: id, interval: interval ?? client.statsInterval)
   }
 }
 
