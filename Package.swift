@@ -12,6 +12,7 @@ let package = Package(
   products: [
     .executable(name: "milo", targets: ["milo"]),
     .executable(name: "nomad-host", targets: ["nomad-host"]),
+    .executable(name: "milo-bench", targets: ["milo-bench"]),
     .library(name: "NomadPlugin", targets: ["NomadPlugin"]),
     .library(name: "NomadHost", targets: ["NomadHost"]),
   ],
@@ -77,6 +78,15 @@ let package = Package(
     .executableTarget(
       name: "milo",
       dependencies: ["Milo", "MiloSupervisor", "NomadPlugin"],
+      swiftSettings: strict
+    ),
+    .executableTarget(
+      name: "milo-bench",
+      dependencies: [
+        "NomadHost", "NomadPlugin", "MiloSupervisor",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
       swiftSettings: strict
     ),
     .executableTarget(

@@ -1,0 +1,1 @@
+print("milo-bench: not yet written")

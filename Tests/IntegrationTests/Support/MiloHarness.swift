@@ -1,0 +1,128 @@
+import Foundation
+import Logging
+import MiloSupervisor
+import NomadHost
+import NomadPlugin
+
+/// A NomadHost agent with the real milo plugin loaded, isolated per test: its own data dir and
+/// its own milo `state_dir`, so leftovers can be checked precisely.
+final class MiloHarness: Sendable {
+  let dataDir: String
+  let stateDir: String
+  let agent: NomadAgent
+
+  private init(dataDir: String, stateDir: String, agent: NomadAgent) {
+    self.dataDir = dataDir
+    self.stateDir = stateDir
+    self.agent = agent
+  }
+
+  /// Starts an agent with milo (Nomad's three plugin launches) and waits for its fingerprint.
+  static func start(
+    _ name: String, pluginConfig: [String: MsgpackValue] = [:], binary: String = Fixtures.miloBinary
+  ) async throws -> MiloHarness {
+    let dataDir = Fixtures.temporaryDirectory("data-\(name)")
+    let stateDir = "/run/milo-it-\(name)-\(UUID().uuidString.prefix(6))"
+    var config = pluginConfig
+    if config["state_dir"] == nil { config["state_dir"] = .string(stateDir) }
+    var logger = Logger(label: "nomad-host")
+    logger.logLevel = .warning
+    let client = ClientConfig(dataDir: dataDir, logger: logger)
+    let agent = NomadAgent(config: client, plugins: [PluginSpec(path: binary, config: config)])
+    try await agent.start(fingerprintTimeout: .seconds(30))
+    return MiloHarness(dataDir: dataDir, stateDir: config["state_dir"]?.stringValue ?? stateDir, agent: agent)
+  }
+
+  /// The driver manager for milo (plugin instance, fingerprints, task events).
+  var driver: DriverManager {
+    get async throws {
+      guard let manager = await agent.driverManager("milo") else { throw HarnessError("milo was not loaded") }
+      return manager
+    }
+  }
+
+  /// A task spec running the test application with `args` (the first selects its mode).
+  static func testAppTask(
+    _ args: [String], name: String = "java-app", jvmOptions: [String] = ["-Xmx64m", "-Xshare:auto"],
+    extraConfig: [String: MsgpackValue] = [:], resources: ResourcesSpec = ResourcesSpec(cpu: 500, memoryMB: 256),
+    killTimeout: Duration = .seconds(5), killSignal: String = "", user: String = "",
+    logs: LogConfigSpec = LogConfigSpec(), artifact: String = Fixtures.testAppJar
+  ) -> TaskSpec {
+    var config: [String: MsgpackValue] = [
+      "jvm_options": .array(jvmOptions.map(MsgpackValue.string)), "args": .array(args.map(MsgpackValue.string)),
+    ]
+    config.merge(extraConfig) { _, new in new }
+    return TaskSpec(
+      name: name, driver: "milo", user: user, config: config,
+      artifacts: artifact.isEmpty ? [] : [ArtifactSpec(source: artifact)], resources: resources,
+      killTimeout: killTimeout, killSignal: killSignal, logs: logs,
+      restartPolicy: RestartPolicySpec(attempts: 0, interval: .seconds(1800), delay: .seconds(15), mode: .fail))
+  }
+
+  /// Submits a one-task job and starts running it; returns the alloc and the task's runner.
+  func run(
+    _ task: TaskSpec, type: JobSpec.JobType = .service, network: GroupSpec.NetworkMode = .host
+  ) async throws -> (AllocRunner, TaskRunner) {
+    let job = JobSpec(
+      id: "job-\(UUID().uuidString.prefix(6))", type: type,
+      groups: [GroupSpec(name: "app", networkMode: network, tasks: [task])])
+    guard let alloc = try await agent.submit(job).first else { throw HarnessError("no allocation was placed") }
+    Task { _ = await alloc.run() }
+    guard let runner = await alloc.taskRunner(named: task.name) else {
+      throw HarnessError("the task runner for \(task.name) did not appear")
+    }
+    return (alloc, runner)
+  }
+
+  /// Reads a task's whole log (all rotated files) as bytes.
+  func logs(_ alloc: AllocRunner, task: String = "java-app", type: LogType = .stdout) async throws -> [UInt8] {
+    let request = LogStreamRequest(
+      logDir: alloc.allocDir.logDir, task: task, type: type, origin: .start, offset: 0, follow: false)
+    var bytes: [UInt8] = []
+    for try await chunk in AllocLogReader.bytes(request) { bytes += chunk }
+    return bytes
+  }
+
+  /// Waits until the task's log contains `text` (polling the rotated files).
+  func waitForLog(
+    _ alloc: AllocRunner, containing text: String, task: String = "java-app", type: LogType = .stdout,
+    timeout: Duration = .seconds(30)
+  ) async throws -> String {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+      let current = String(decoding: try await logs(alloc, task: task, type: type), as: UTF8.self)
+      if current.contains(text) || ContinuousClock.now >= deadline { return current }
+      try await Task.sleep(for: .milliseconds(50))
+    }
+  }
+
+  /// What milo left on the host for this harness's tasks.
+  func residue() -> HostResidue { HostResidue.scan(stateDir: stateDir) }
+
+  /// Stops the agent (plugin shutdown), destroys allocs and removes the directories.
+  func shutdown(_ allocs: [AllocRunner] = []) async {
+    for alloc in allocs {
+      await alloc.stop()
+      await alloc.destroy(removeFiles: true)
+    }
+    await agent.shutdown()
+    try? FileManager.default.removeItem(atPath: dataDir)
+  }
+
+  /// Removes the milo state dir (call after asserting there is no residue).
+  func removeStateDir() {
+    try? FileManager.default.removeItem(atPath: stateDir)
+  }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+  var description: String
+  init(_ description: String) { self.description = description }
+}
+
+extension TaskState {
+  /// A short summary for failure messages.
+  var summary: String {
+    "state=\(state) failed=\(failed) events=\(events.map { "\($0.type): \($0.displayMessage)" })"
+  }
+}
