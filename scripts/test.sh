@@ -7,4 +7,4 @@ command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 scripts/install-deps.sh
 swift build --product milo
 swift build --product nomad-host
-swift test "$@"
+swift test --no-parallel "$@"

@@ -17,19 +17,25 @@ struct HostResidue: Equatable, CustomStringConvertible {
     "containers=\(containers) cgroups=\(cgroups) supervisors=\(supervisors) mounts=\(mounts) fifos=\(fifos)"
   }
 
-  /// Scans for leftovers of tasks run with `stateDir`, and FIFOs below `fifoRoot`.
-  static func scan(stateDir: String, fifoRoot: String? = nil) -> HostResidue {
+  /// Scans for leftovers of tasks run with `stateDir` (cgroups of containers whose id names one of
+  /// `allocIDs`; all milo cgroups when nil), and FIFOs below `fifoRoot`.
+  static func scan(stateDir: String, allocIDs: [String]? = nil, fifoRoot: String? = nil) -> HostResidue {
+    func ours(_ container: String) -> Bool {
+      guard container.hasPrefix("milo-") else { return false }
+      guard let allocIDs else { return true }
+      return allocIDs.contains { container.hasPrefix("milo-" + $0) }
+    }
     let fm = FileManager.default
     let runtimeRoot = stateDir + "/runtime"
     let containers = ((try? fm.contentsOfDirectory(atPath: runtimeRoot)) ?? []).filter { !$0.hasPrefix(".") }
     var cgroups: [String] = []
     for hierarchy in (try? fm.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
       let base = "/sys/fs/cgroup/\(hierarchy)/milo"
-      for child in (try? fm.contentsOfDirectory(atPath: base)) ?? [] where child.hasPrefix("milo-") {
+      for child in (try? fm.contentsOfDirectory(atPath: base)) ?? [] where ours(child) {
         if isDirectory(base + "/" + child) { cgroups.append("\(hierarchy)/milo/\(child)") }
       }
     }
-    for child in (try? fm.contentsOfDirectory(atPath: "/sys/fs/cgroup/milo")) ?? [] where child.hasPrefix("milo-") {
+    for child in (try? fm.contentsOfDirectory(atPath: "/sys/fs/cgroup/milo")) ?? [] where ours(child) {
       cgroups.append("milo/\(child)")
     }
     var supervisors: [String] = []

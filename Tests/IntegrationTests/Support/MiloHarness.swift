@@ -3,6 +3,7 @@ import Logging
 import MiloSupervisor
 import NomadHost
 import NomadPlugin
+import Synchronization
 
 /// A NomadHost agent with the real milo plugin loaded, isolated per test: its own data dir and
 /// its own milo `state_dir`, so leftovers can be checked precisely.
@@ -10,6 +11,8 @@ final class MiloHarness: Sendable {
   let dataDir: String
   let stateDir: String
   let agent: NomadAgent
+  /// Every allocation this harness placed, to attribute host leftovers to it.
+  private let allocIDs = Mutex<[String]>([])
 
   private init(dataDir: String, stateDir: String, agent: NomadAgent) {
     self.dataDir = dataDir
@@ -67,6 +70,7 @@ final class MiloHarness: Sendable {
       id: "job-\(UUID().uuidString.prefix(6))", type: type,
       groups: [GroupSpec(name: "app", networkMode: network, tasks: [task])])
     guard let alloc = try await agent.submit(job).first else { throw HarnessError("no allocation was placed") }
+    allocIDs.withLock { $0.append(alloc.allocID) }
     Task { _ = await alloc.run() }
     guard let runner = await alloc.taskRunner(named: task.name) else {
       throw HarnessError("the task runner for \(task.name) did not appear")
@@ -97,7 +101,9 @@ final class MiloHarness: Sendable {
   }
 
   /// What milo left on the host for this harness's tasks.
-  func residue() -> HostResidue { HostResidue.scan(stateDir: stateDir) }
+  func residue() -> HostResidue {
+    HostResidue.scan(stateDir: stateDir, allocIDs: allocIDs.withLock { $0 })
+  }
 
   /// Stops the agent (plugin shutdown), destroys allocs and removes the directories.
   func shutdown(_ allocs: [AllocRunner] = []) async {
