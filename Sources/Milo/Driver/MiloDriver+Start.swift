@@ -40,7 +40,9 @@ extension MiloDriver {
       try? fm.removeItem(atPath: plan.taskStateDir)
       let message = "failed to start the container for task \(config.name): \(error)"
       logger.error("\(message)")
-      throw DriverError(.internalError, message)
+      CgroupMode.removeTaskCgroups("/milo/" + plan.containerID)
+      // The inputs were valid, so the failure may be transient: let Nomad's restart policy retry.
+      throw DriverError(.internalError, message, recoverable: true)
     }
     let (supervisor, containerPid) = launched
     let state = DriverState(

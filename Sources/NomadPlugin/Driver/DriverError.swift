@@ -1,4 +1,7 @@
 import GRPCCore
+import GRPCProtobuf
+import NomadProto
+import SwiftProtobuf
 
 /// An error a driver returns to Nomad. Its message is what a person reads in
 /// `nomad alloc status` (`Driver Failure | rpc error: code = ... desc = <message>`).
@@ -28,17 +31,24 @@ public struct DriverError: Error, CustomStringConvertible, Sendable {
     DriverError(.notFound, "task not found for given id: \(id)")
   }
 
-  /// The status error sent over the wire.
-  public var rpcError: RPCError {
-    RPCError(code: recoverable ? .failedPrecondition : code, message: message)
+  /// The status error sent over the wire. A recoverable error is `FailedPrecondition` with a
+  /// `RecoverableError{recoverable: true}` detail, which Nomad turns into a retryable error.
+  public var wireError: any Error {
+    guard recoverable else { return RPCError(code: code, message: message) }
+    var detail = Hashicorp_Nomad_Plugins_Shared_Structs_RecoverableError()
+    detail.recoverable = true
+    guard let any = try? Google_Protobuf_Any(message: detail) else {
+      return RPCError(code: .failedPrecondition, message: message)
+    }
+    return GoogleRPCStatus(code: .failedPrecondition, message: message, details: [.any(any)])
   }
 }
 
 extension Error {
   /// Any error as a gRPC status error (DriverError keeps its code; others are Internal).
-  public var asRPCError: RPCError {
-    if let error = self as? RPCError { return error }
-    if let error = self as? DriverError { return error.rpcError }
+  public var asRPCError: any Error {
+    if self is RPCError || self is GoogleRPCStatus { return self }
+    if let error = self as? DriverError { return error.wireError }
     return RPCError(code: .internalError, message: "\(self)")
   }
 }
