@@ -26,11 +26,19 @@ int milo_console_socket_listen(const char *path) {
   return fd;
 }
 
-int milo_console_socket_receive(int listen_fd, int timeout_ms) {
-  struct pollfd waiter = {.fd = listen_fd, .events = POLLIN};
-  int ready = poll(&waiter, 1, timeout_ms);
+int milo_console_socket_receive(int listen_fd, int timeout_ms, int abort_fd) {
+  struct pollfd waiters[2] = {
+      {.fd = listen_fd, .events = POLLIN},
+      {.fd = abort_fd, .events = POLLIN},
+  };
+  int ready;
+  do {
+    ready = poll(waiters, abort_fd >= 0 ? 2 : 1, timeout_ms);
+  } while (ready < 0 && errno == EINTR);
   if (ready == 0) return -ETIMEDOUT;
   if (ready < 0) return -errno;
+  // The runtime exited (its pidfd is readable) without connecting.
+  if (!(waiters[0].revents & POLLIN) && abort_fd >= 0 && waiters[1].revents) return -ECHILD;
   int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
   if (conn < 0) return -errno;
   char data[256];

@@ -1,13 +1,27 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
 /// A bounded byte buffer for one log stream that drops the oldest whole lines when it is full
 /// and remembers exactly how much it dropped.
 ///
 /// Bytes are appended as the application writes them and consumed as the log reader accepts
 /// them. The buffer never holds more than `capacity` bytes (plus one pending drop marker).
+///
+/// Every operation costs at most the bytes it appends, consumes or drops: the position of the
+/// last newline is kept up to date, so neither `completeLinesLength()` (called on every flush)
+/// nor an overflow rescans what is already buffered. (Rescanning made a long line without
+/// newlines, buffered while the reader lagged, cost O(buffer) per flush: the relay fell behind
+/// and dropped.)
 public struct LogBuffer: Sendable {
   /// The most bytes the buffer holds.
   public let capacity: Int
   private var storage: [UInt8] = []
   private var head = 0
+  /// The index in `storage` of the last newline, when there is one at or after `head`.
+  private var lastNewline: Int?
   /// Newline-terminated lines dropped since the last marker was taken.
   public private(set) var pendingDroppedLines = 0
   /// Bytes dropped since the last marker was taken.
@@ -26,7 +40,17 @@ public struct LogBuffer: Sendable {
 
   /// Appends bytes, dropping the oldest whole lines if the buffer would exceed its capacity.
   public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+    let start = storage.count
     storage.append(contentsOf: bytes)
+    // The last newline of the new bytes, scanning back only as far as it.
+    var index = bytes.count
+    while index > 0 {
+      index -= 1
+      if bytes[index] == 0x0A {
+        lastNewline = start + index
+        break
+      }
+    }
     if count > capacity { dropOldest() }
   }
 
@@ -47,12 +71,8 @@ public struct LogBuffer: Sendable {
 
   /// The number of leading bytes that end at the last newline (0 when there is none).
   public func completeLinesLength() -> Int {
-    var index = storage.count
-    while index > head {
-      index -= 1
-      if storage[index] == 0x0A { return index + 1 - head }
-    }
-    return 0
+    guard let lastNewline, lastNewline >= head else { return 0 }
+    return lastNewline + 1 - head
   }
 
   /// The number of leading bytes that can be written without ending inside a multi-byte UTF-8
@@ -101,7 +121,7 @@ public struct LogBuffer: Sendable {
     var cut = head
     var lines = 0
     while cut - head < excess {
-      if let newline = storage[cut...].firstIndex(of: 0x0A) {
+      if let newline = nextNewline(from: cut) {
         cut = newline + 1
         lines += 1
       } else {
@@ -119,12 +139,26 @@ public struct LogBuffer: Sendable {
     compact()
   }
 
+  /// The index of the first newline at or after `index` (memchr, and none past the last one).
+  private func nextNewline(from index: Int) -> Int? {
+    guard let lastNewline, lastNewline >= index else { return nil }
+    return storage.withUnsafeBytes { raw -> Int? in
+      guard let base = raw.baseAddress, let hit = memchr(base + index, 0x0A, lastNewline + 1 - index) else {
+        return nil
+      }
+      return base.distance(to: UnsafeRawPointer(hit))
+    }
+  }
+
   private mutating func compact() {
+    if let newline = lastNewline, newline < head { lastNewline = nil }
     if head == storage.count {
       storage.removeAll(keepingCapacity: storage.capacity <= 1 << 20)
       head = 0
+      lastNewline = nil
     } else if head >= 1 << 16 && head * 2 >= storage.count {
       storage.removeSubrange(0..<head)
+      lastNewline = lastNewline.map { $0 - head }
       head = 0
     }
   }

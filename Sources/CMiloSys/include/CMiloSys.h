@@ -75,8 +75,10 @@ long milo_fs_type(const char *path);
 int milo_console_socket_listen(const char *path);
 
 /// Accepts one connection on `listen_fd` (waiting at most `timeout_ms`) and receives the pty
-/// master descriptor the runtime sends with SCM_RIGHTS. Returns it, or -errno.
-int milo_console_socket_receive(int listen_fd, int timeout_ms);
+/// master descriptor the runtime sends with SCM_RIGHTS. Returns it, or -errno: -ETIMEDOUT, or
+/// -ECHILD when `abort_fd` (a pidfd of the runtime, or -1) became readable first because the
+/// runtime exited without connecting.
+int milo_console_socket_receive(int listen_fd, int timeout_ms, int abort_fd);
 
 /// Sets a terminal's window size. Returns 0 or -errno.
 int milo_set_window_size(int fd, unsigned short rows, unsigned short cols);

@@ -8,6 +8,13 @@ final class EventBus: Sendable {
 
   /// A new subscription; it ends when the consumer stops iterating.
   func subscribe() -> AsyncStream<Proto.TaskEvent> {
+    subscription().events
+  }
+
+  /// A new subscription and a way to end it from elsewhere — for a `TaskEvents` handler, whose
+  /// task gRPC does not cancel when Nomad goes away: end it from `withRPCCancellationHandler`.
+  /// Up to 256 events wait for a slow consumer (then the oldest are dropped).
+  func subscription() -> (events: AsyncStream<Proto.TaskEvent>, end: @Sendable () -> Void) {
     let (stream, continuation) = AsyncStream.makeStream(
       of: Proto.TaskEvent.self, bufferingPolicy: .bufferingNewest(256))
     let key = UUID()
@@ -15,8 +22,11 @@ final class EventBus: Sendable {
     continuation.onTermination = { [weak self] _ in
       _ = self?.subscribers.withLock { $0.removeValue(forKey: key) }
     }
-    return stream
+    return (stream, { continuation.finish() })
   }
+
+  /// How many subscriptions are open.
+  var subscriberCount: Int { subscribers.withLock { $0.count } }
 
   /// Emits an event for `config`'s task.
   func emit(_ config: Proto.TaskConfig, _ message: String, annotations: [String: String] = [:]) {

@@ -20,46 +20,125 @@ extension MiloDriver {
     return task
   }
 
+  /// Starts an exec process, turning runtime failures into errors a person can act on.
+  func startExec(_ task: MiloTask, command: [String], tty: Bool, stdin: Bool) async throws -> ExecProcess {
+    guard !command.isEmpty else { throw DriverError.invalidArgument("exec: the command is empty") }
+    do {
+      return try await ExecProcess.start(
+        state: task.state, user: try execUser(task), command: command, tty: tty, stdin: stdin)
+    } catch let error as DriverError {
+      throw error
+    } catch {
+      throw Self.execFailure(task, error)
+    }
+  }
+
+  static func execFailure(_ task: MiloTask, _ error: any Error) -> DriverError {
+    DriverError(.failedPrecondition, "exec in task \(task.config.name) (\(task.id)) failed: \(error)")
+  }
+
+  /// How long output may still arrive after the command exited (from processes it left behind
+  /// that hold its stdout, or a terminal being torn down) before the session ends.
+  static let execOutputGrace: Duration = .milliseconds(250)
+
+  /// `ExecTask` (script checks, templates): runs `command` to its end or `timeout`; at most
+  /// 4 MiB of each stream is kept. A timeout kills the command and fails with DeadlineExceeded.
   public func execTask(id: String, command: [String], timeout: Duration) async throws -> (
+    stdout: [UInt8], stderr: [UInt8], result: Proto.ExitResult
+  ) {
+    let cancelled = RPCCancelled()
+    return try await withRPCCancellationHandler {
+      try await execTask(id: id, command: command, timeout: timeout, cancelled: cancelled)
+    } onCancelRPC: {
+      cancelled.set()
+    }
+  }
+
+  private func execTask(id: String, command: [String], timeout: Duration, cancelled: RPCCancelled) async throws -> (
     stdout: [UInt8], stderr: [UInt8], result: Proto.ExitResult
   ) {
     guard !command.isEmpty else { throw DriverError.invalidArgument("exec: the command is empty") }
     let task = try await runningTask(id)
-    let process = try await ExecProcess.start(
-      state: task.state, user: try execUser(task), command: command, tty: false, stdin: false)
-    defer { process.release() }
+    let process = try await startExec(task, command: command, tty: false, stdin: false)
+    cancelled.onCancel { process.kill() }
     let limit = 4 << 20
     async let out = Blocking.run { () -> [UInt8] in
       var bytes: [UInt8] = []
-      ExecProcess.pump(process.stdoutFD) { if bytes.count < limit { bytes += $0 } }
+      process.pump(process.stdoutFD) { if bytes.count < limit { bytes += $0.prefix(limit - bytes.count) } }
       return bytes
     }
     async let err = Blocking.run { () -> [UInt8] in
       var bytes: [UInt8] = []
-      ExecProcess.pump(process.stderrFD) { if bytes.count < limit { bytes += $0 } }
+      process.pump(process.stderrFD) { if bytes.count < limit { bytes += $0.prefix(limit - bytes.count) } }
       return bytes
     }
+    let timedOut = Atomic<Bool>(false)
     let timer = Task {
       try await Task.sleep(for: timeout)
+      timedOut.store(true, ordering: .releasing)
       process.kill()
     }
-    let code = await process.wait()
+    let outcome: Result<ExecOutcome, any Error> = await withTaskCancellationHandler {
+      do { return .success(try await process.wait()) } catch { return .failure(error) }
+    } onCancel: {
+      process.kill()
+    }
     timer.cancel()
+    let grace = Task {
+      try await Task.sleep(for: Self.execOutputGrace)
+      process.finishIO()
+    }
+    let (stdout, stderr) = await (out, err)
+    grace.cancel()
+    process.finishIO()
+    process.release()
+    if timedOut.load(ordering: .acquiring) {
+      throw DriverError(
+        .deadlineExceeded,
+        "exec in task \(task.config.name) timed out after \(Self.seconds(timeout)): the command was killed")
+    }
     var result = Proto.ExitResult()
-    result.exitCode = code
-    if code > 128 { result.signal = code - 128 }
-    return (await out, await err, result)
+    switch outcome {
+    case .success(let exit):
+      result.exitCode = exit.exitCode
+      result.signal = exit.signal
+    case .failure(let error):
+      throw Self.execFailure(task, error)
+    }
+    return (stdout, stderr, result)
   }
 
+  static func seconds(_ duration: Duration) -> String {
+    let (seconds, attos) = duration.components
+    let millis = attos / 1_000_000_000_000_000
+    return millis == 0 ? "\(seconds)s" : String(format: "%.3gs", Double(seconds) + Double(millis) / 1000)
+  }
+
+  /// `ExecTaskStreaming` (`nomad alloc exec`): the first message carries the setup (task,
+  /// command, tty); then stdin, stdin close and terminal sizes flow in while stdout and stderr
+  /// flow out, and the last message carries the exit result. When the caller goes away the
+  /// command is killed; nothing is left behind.
   public func execTaskStreaming(
     requests: RPCAsyncSequence<Proto.ExecStreamingRequest, any Error>,
     send: @Sendable (Proto.ExecStreamingResponse) async throws -> Void
   ) async throws {
-    let (outputs, sink) = AsyncStream.makeStream(of: Proto.ExecStreamingResponse.self)
+    let cancelled = RPCCancelled()
+    try await withRPCCancellationHandler {
+      try await execTaskStreaming(requests: requests, cancelled: cancelled, send: send)
+    } onCancelRPC: {
+      cancelled.set()
+    }
+  }
+
+  private func execTaskStreaming(
+    requests: RPCAsyncSequence<Proto.ExecStreamingRequest, any Error>, cancelled: RPCCancelled,
+    send: @Sendable (Proto.ExecStreamingResponse) async throws -> Void
+  ) async throws {
     let session = ExecSession()
     try await withThrowingTaskGroup(of: Void.self) { group in
       // Reads the client's messages: the setup first, then stdin and terminal sizes.
       group.addTask {
+        defer { session.inputEnded() }
         var first = true
         for try await message in requests {
           if first {
@@ -72,64 +151,122 @@ extension MiloDriver {
           }
           session.handle(message)
         }
-        session.inputEnded()
       }
       guard let setup = await session.waitForSetup() else {
-        group.cancelAll()
-        return
+        // The client sent nothing usable; a reader error (bad first message) surfaces here.
+        try await group.next()
+        throw DriverError.invalidArgument("exec: the stream ended before the setup message")
       }
-      guard !setup.command.isEmpty else { throw DriverError.invalidArgument("exec: the command is empty") }
       let task = try await runningTask(setup.taskID)
-      let process = try await ExecProcess.start(
-        state: task.state, user: try execUser(task), command: setup.command, tty: setup.tty, stdin: true)
+      let process = try await startExec(task, command: setup.command, tty: setup.tty, stdin: true)
       session.attach(process)
-      defer { process.release() }
+      cancelled.onCancel { process.kill() }
 
-      func forward(_ fd: Int32, stderr: Bool) async {
-        await Blocking.run {
-          ExecProcess.pump(fd) { chunk in
-            var io = Proto.ExecIO()
-            io.data = Data(chunk)
-            var response = Proto.ExecStreamingResponse()
-            if stderr { response.stderr = io } else { response.stdout = io }
-            sink.yield(response)
+      let (outputs, sink) = AsyncStream.makeStream(of: Proto.ExecStreamingResponse.self)
+      // At most this many chunks wait for a slow client; then the pumps (and the command) wait.
+      let credits = Credits(64)
+      let pumps = process.outputs.map { output in
+        Task.detached {
+          await Blocking.run {
+            process.pump(output.fd) { chunk in
+              guard credits.acquire() else { return }
+              var io = Proto.ExecIO()
+              io.data = Data(chunk)
+              var response = Proto.ExecStreamingResponse()
+              if output.stderr { response.stderr = io } else { response.stdout = io }
+              sink.yield(response)
+            }
           }
         }
       }
-      let pumps = Task {
-        if process.terminalFD >= 0 {
-          async let terminal: Void = forward(process.terminalFD, stderr: false)
-          async let errors: Void = forward(process.stderrFD, stderr: true)
-          _ = await (terminal, errors)
-        } else {
-          async let out: Void = forward(process.stdoutFD, stderr: false)
-          async let err: Void = forward(process.stderrFD, stderr: true)
-          _ = await (out, err)
+      let lifecycle = Task.detached { () -> Result<ExecOutcome, any Error> in
+        let outcome: Result<ExecOutcome, any Error>
+        do { outcome = .success(try await process.wait()) } catch { outcome = .failure(error) }
+        // Output may trail the exit briefly; then stop whatever still holds the streams open.
+        let grace = Task {
+          try await Task.sleep(for: Self.execOutputGrace)
+          process.finishIO()
+          credits.stop()
         }
-      }
-      let exitTask = Task {
-        let code = await process.wait()
-        if process.terminalFD >= 0 {
-          // The pty master sees EIO only once every slave fd is closed; give output a moment.
-          try? await Task.sleep(for: .milliseconds(50))
-          close(process.terminalFD)
+        for pump in pumps { await pump.value }
+        grace.cancel()
+        process.finishIO()
+        credits.stop()
+        await process.waitForInputWriter()
+        process.release()
+        if case .success(let exit) = outcome {
+          var closeOut = Proto.ExecStreamingResponse()
+          closeOut.stdout.close = true
+          sink.yield(closeOut)
+          var closeErr = Proto.ExecStreamingResponse()
+          closeErr.stderr.close = true
+          sink.yield(closeErr)
+          var done = Proto.ExecStreamingResponse()
+          done.exited = true
+          var result = Proto.ExitResult()
+          result.exitCode = exit.exitCode
+          result.signal = exit.signal
+          done.result = result
+          sink.yield(done)
         }
-        await pumps.value
-        var done = Proto.ExecStreamingResponse()
-        done.exited = true
-        var result = Proto.ExitResult()
-        result.exitCode = code
-        if code > 128 { result.signal = code - 128 }
-        done.result = result
-        sink.yield(done)
         sink.finish()
+        return outcome
       }
-      for await response in outputs {
-        try await send(response)
+      var sendError: (any Error)?
+      await withTaskCancellationHandler {
+        for await response in outputs {
+          if sendError == nil {
+            do {
+              try await send(response)
+            } catch {
+              sendError = error
+              process.kill()
+            }
+          }
+          credits.give()
+          if Task.isCancelled { process.kill() }
+        }
+      } onCancel: {
+        process.kill()
       }
-      await exitTask.value
+      let outcome = await lifecycle.value
       group.cancelAll()
+      if let sendError { throw sendError }
+      if case .failure(let error) = outcome { throw Self.execFailure(task, error) }
     }
+  }
+}
+
+/// A counting gate between output pumps and a (possibly slow) client.
+final class Credits: @unchecked Sendable {
+  private let condition = NSCondition()
+  private var available: Int
+  private var stopped = false
+
+  init(_ count: Int) { available = count }
+
+  /// Takes a credit, waiting for one; false once stopped.
+  func acquire() -> Bool {
+    condition.lock()
+    defer { condition.unlock() }
+    while available == 0 && !stopped { condition.wait() }
+    if stopped { return false }
+    available -= 1
+    return true
+  }
+
+  func give() {
+    condition.lock()
+    available += 1
+    condition.signal()
+    condition.unlock()
+  }
+
+  func stop() {
+    condition.lock()
+    stopped = true
+    condition.broadcast()
+    condition.unlock()
   }
 }
 
@@ -173,22 +310,24 @@ final class ExecSession: Sendable {
     }
   }
 
-  /// Connects the process; messages that arrived before it started are applied now.
+  /// Connects the process; messages that arrived before it started are applied now, in order.
   func attach(_ process: ExecProcess) {
-    let pending = state.withLock { state -> [Proto.ExecStreamingRequest] in
+    // Applied under the lock (applying never blocks), so no later message overtakes them.
+    state.withLock { state in
       state.process = process
-      defer { state.pending = [] }
-      return state.pending
+      state.pending.forEach { apply($0, to: process) }
+      state.pending = []
     }
-    pending.forEach { apply($0, to: process) }
   }
 
   func handle(_ message: Proto.ExecStreamingRequest) {
-    let process = state.withLock { state -> ExecProcess? in
-      if state.process == nil { state.pending.append(message) }
-      return state.process
+    state.withLock { state in
+      if let process = state.process {
+        apply(message, to: process)
+      } else {
+        state.pending.append(message)
+      }
     }
-    if let process { apply(message, to: process) }
   }
 
   private func apply(_ message: Proto.ExecStreamingRequest, to process: ExecProcess) {

@@ -1,21 +1,96 @@
 import Foundation
+import GRPCCore
 import MiloSupervisor
 import NomadPlugin
+import Synchronization
 
 extension MiloDriver {
+  /// `TaskStats`: one sample from the container's cgroup at once, then one every `interval`
+  /// (a fixed rate: the interval is measured from sample to sample, not from send to sample).
+  /// The stream ends normally when the task exits or its cgroup is gone, and returns quietly
+  /// when the caller goes away (the RPC is cancelled).
   public func taskStats(
     id: String, interval: Duration, _ send: @Sendable (Proto.TaskStats) async throws -> Void
   ) async throws {
     let task = try await task(id)
-    let reader = CgroupStats(mode: report.cgroup, path: "/milo/" + task.state.containerID)
-    var builder = TaskStatsBuilder(taskID: id, totalComputeMHz: Self.nodeComputeMHz)
-    let period = interval > .zero ? interval : .seconds(1)
-    while !Task.isCancelled, await task.isRunning {
-      guard let sample = reader.sample() else { return }
-      try await send(builder.build(sample, now: Posix.monotonicNanos()))
-      try await Task.sleep(for: period)
+    let cancelled = RPCCancelled()
+    try await withRPCCancellationHandler {
+      try await statsLoop(task, interval: interval, cancelled: cancelled, send)
+    } onCancelRPC: {
+      cancelled.set()
     }
   }
 
+  private func statsLoop(
+    _ task: MiloTask, interval: Duration, cancelled: RPCCancelled,
+    _ send: @Sendable (Proto.TaskStats) async throws -> Void
+  ) async throws {
+    let id = task.id
+    let reader = CgroupStats(mode: report.cgroup, path: "/milo/" + task.state.containerID)
+    var builder = TaskStatsBuilder(taskID: id, totalComputeMHz: Self.nodeComputeMHz)
+    let period = Self.statsPeriod(interval)
+    let clock = ContinuousClock()
+    var next = clock.now
+    while !Task.isCancelled, !cancelled.isSet, await task.isRunning {
+      guard let sample = reader.sample() else { return }
+      do {
+        try await send(builder.build(sample, now: Posix.monotonicNanos()))
+      } catch {
+        if Task.isCancelled || cancelled.isSet { return }
+        throw error
+      }
+      next = next.advanced(by: period)
+      let now = clock.now
+      if next < now { next = now }  // fell behind (slow reader): skip, never burst
+      // Sleep until the next tick, noticing the task's exit within `exitPoll`.
+      while clock.now < next {
+        do {
+          try await Task.sleep(until: min(next, clock.now.advanced(by: Self.exitPoll)), clock: clock)
+        } catch {
+          return  // cancelled: the caller went away
+        }
+        if cancelled.isSet { return }
+        if await !task.isRunning { return }
+      }
+    }
+  }
+
+  /// The sampling period for a requested interval: Nomad's default (1 s) for none, at least 10 ms.
+  static func statsPeriod(_ interval: Duration) -> Duration {
+    interval > .zero ? max(interval, .milliseconds(10)) : .seconds(1)
+  }
+
+  /// How soon a stats stream notices that its task exited.
+  static let exitPoll: Duration = .milliseconds(50)
+
   static let nodeComputeMHz = TaskStatsBuilder.nodeComputeMHz()
+}
+
+/// Set when gRPC cancels an RPC (the caller went away). grpc-swift 2 signals that through the
+/// RPC's cancellation handle, not by cancelling the handler's task, so long-running handlers
+/// must watch for it (`withRPCCancellationHandler`).
+final class RPCCancelled: Sendable {
+  private let flag = Atomic<Bool>(false)
+  private let actions = Mutex<[@Sendable () -> Void]>([])
+
+  var isSet: Bool { flag.load(ordering: .acquiring) }
+
+  func set() {
+    flag.store(true, ordering: .releasing)
+    let pending = actions.withLock { actions in
+      defer { actions = [] }
+      return actions
+    }
+    pending.forEach { $0() }
+  }
+
+  /// Runs `action` when the RPC is cancelled (at once if it already is).
+  func onCancel(_ action: @escaping @Sendable () -> Void) {
+    let now = actions.withLock { actions -> Bool in
+      if isSet { return true }
+      actions.append(action)
+      return false
+    }
+    if now { action() }
+  }
 }

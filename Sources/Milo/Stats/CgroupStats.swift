@@ -7,6 +7,7 @@ public struct CgroupSample: Sendable, Equatable {
   public var usage: UInt64?
   public var maxUsage: UInt64?
   public var kernelUsage: UInt64?
+  public var kernelMaxUsage: UInt64?
   public var swap: UInt64?
   /// Cumulative CPU time in nanoseconds: total, user and system.
   public var cpuTotalNanos: UInt64?
@@ -42,12 +43,15 @@ public struct CgroupStats: Sendable {
     let memory = root + "/memory" + path
     guard let stat = Self.keyed(memory + "/memory.stat") else { return nil }
     var sample = CgroupSample()
-    sample.rss = stat["rss"]
-    sample.cache = stat["cache"]
-    sample.swap = stat["swap"]
+    // The hierarchical totals include sub-cgroups (equal to the plain counters for a leaf).
+    sample.rss = stat["total_rss"] ?? stat["rss"]
+    sample.cache = stat["total_cache"] ?? stat["cache"]
+    // Present only when the kernel accounts swap (memory.memsw.*).
+    sample.swap = stat["total_swap"] ?? stat["swap"]
     sample.usage = Self.number(memory + "/memory.usage_in_bytes")
     sample.maxUsage = Self.number(memory + "/memory.max_usage_in_bytes")
     sample.kernelUsage = Self.number(memory + "/memory.kmem.usage_in_bytes")
+    sample.kernelMaxUsage = Self.number(memory + "/memory.kmem.max_usage_in_bytes")
     let cpuacct = root + "/cpuacct" + path
     sample.cpuTotalNanos = Self.number(cpuacct + "/cpuacct.usage")
     sample.cpuUserNanos = Self.number(cpuacct + "/cpuacct.usage_user")
@@ -66,9 +70,11 @@ public struct CgroupStats: Sendable {
     sample.rss = stat["anon"]
     sample.cache = stat["file"]
     sample.usage = Self.number(dir + "/memory.current")
+    // memory.peak exists from Linux 5.19, memory.stat's kernel from 5.18, swap with CONFIG_MEMCG_SWAP.
     sample.maxUsage = Self.number(dir + "/memory.peak")
     sample.kernelUsage = stat["kernel"]
     sample.swap = Self.number(dir + "/memory.swap.current")
+    // usage/user/system are always there; the throttling counters only with the cpu controller.
     if let cpu = Self.keyed(dir + "/cpu.stat") {
       sample.cpuTotalNanos = cpu["usage_usec"].map { $0 * 1000 }
       sample.cpuUserNanos = cpu["user_usec"].map { $0 * 1000 }

@@ -23,6 +23,7 @@ public struct TaskStatsBuilder: Sendable {
     if let v = sample.cache { memory.cache = v; memoryFields.append(.cache) }
     if let v = sample.maxUsage { memory.maxUsage = v; memoryFields.append(.maxUsage) }
     if let v = sample.kernelUsage { memory.kernelUsage = v; memoryFields.append(.kernelUsage) }
+    if let v = sample.kernelMaxUsage { memory.kernelMaxUsage = v; memoryFields.append(.kernelMaxUsage) }
     if let v = sample.usage { memory.usage = v; memoryFields.append(.usage) }
     if let v = sample.swap { memory.swap = v; memoryFields.append(.swap) }
     memory.measuredFields = memoryFields

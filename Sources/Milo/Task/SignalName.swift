@@ -1,3 +1,6 @@
+import Foundation
+import MiloSupervisor
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -24,5 +27,82 @@ public enum SignalName {
   /// An explanation for an unknown name.
   public static func unknownMessage(_ name: String) -> String {
     "unknown signal \"\(name)\": expected a name such as SIGHUP, SIGINT, SIGTERM, SIGUSR1 or SIGQUIT"
+  }
+}
+
+/// How a process handles signals, from the `SigCgt`/`SigIgn` masks and `NSpid` of
+/// `/proc/<pid>/status`.
+///
+/// milo's JVM is PID 1 of its container's pid namespace. The kernel delivers a signal to a
+/// namespace's init only when init has a handler for it (SIGKILL and SIGSTOP from an ancestor
+/// namespace excepted): a signal whose default action would kill an ordinary process (SIGUSR1
+/// for a JVM) is silently discarded. Nomad's `java` driver runs the JVM as an ordinary process,
+/// where the same signal kills it.
+public struct SignalDisposition: Sendable, Equatable {
+  /// Signals the process has a handler for.
+  public var caught: Set<Int32>
+  /// Signals the process ignores.
+  public var ignored: Set<Int32>
+  /// The process's pid in the innermost pid namespace it belongs to (1 = that namespace's init).
+  public var innermostPid: Int32
+
+  public init(caught: Set<Int32>, ignored: Set<Int32>, innermostPid: Int32) {
+    self.caught = caught
+    self.ignored = ignored
+    self.innermostPid = innermostPid
+  }
+
+  /// Reads `/proc/<pid>/status`; nil when the process is gone.
+  public static func read(pid: Int32) -> SignalDisposition? {
+    Posix.readText("/proc/\(pid)/status").flatMap(parse)
+  }
+
+  /// Parses the text of a `/proc/<pid>/status` file.
+  public static func parse(status text: String) -> SignalDisposition? {
+    var caught: Set<Int32>?
+    var ignored: Set<Int32>?
+    var innermost: Int32?
+    for line in text.split(separator: "\n") {
+      let parts = line.split(separator: ":", maxSplits: 1)
+      guard parts.count == 2 else { continue }
+      let value = parts[1].trimmingCharacters(in: .whitespaces)
+      switch parts[0] {
+      case "SigCgt": caught = mask(value)
+      case "SigIgn": ignored = mask(value)
+      case "NSpid": innermost = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).last.flatMap { Int32($0) }
+      case "Pid": if innermost == nil { innermost = Int32(value) }
+      default: break
+      }
+    }
+    guard let caught, let ignored, let innermost else { return nil }
+    return SignalDisposition(caught: caught, ignored: ignored, innermostPid: innermost)
+  }
+
+  /// Whether the process is the init of its (innermost) pid namespace.
+  public var isNamespaceInit: Bool { innermostPid == 1 }
+
+  /// Whether the kernel discards `signal` sent to this process from an ancestor pid namespace
+  /// (the plugin and the supervisor are in the host's): only for a namespace init without a
+  /// handler for it.
+  public func discards(_ signal: Int32) -> Bool {
+    guard isNamespaceInit else { return false }
+    if signal == SIGKILL || signal == SIGSTOP { return false }
+    return !caught.contains(signal)
+  }
+
+  /// A hexadecimal signal mask (bit n-1 = signal n) as a set of signal numbers.
+  static func mask(_ hex: String) -> Set<Int32>? {
+    guard let bits = UInt64(hex, radix: 16) else { return nil }
+    var result = Set<Int32>()
+    for bit in 0..<64 where bits & (UInt64(1) << UInt64(bit)) != 0 { result.insert(Int32(bit + 1)) }
+    return result
+  }
+
+  /// What to tell a person whose signal was discarded.
+  public static func discardedMessage(_ name: String) -> String {
+    let upper = name.uppercased().hasPrefix("SIG") ? name.uppercased() : "SIG" + name.uppercased()
+    return "\(upper) was not delivered: the JVM runs as PID 1 in its container and has no handler for \(upper),"
+      + " so the kernel discards it (an ordinary process would be terminated). Handle it in the application"
+      + " (e.g. sun.misc.Signal.handle), or stop the task to end it."
   }
 }

@@ -249,10 +249,15 @@ public enum AllocLogReader {
       }
       if n > 0 { continue }
       if cancelReceived { return true }
-      // At EOF: wait for the file to change or for the next file to appear.
+      // At EOF: wait for the file to change or for the next file to appear. Look at once first:
+      // Nomad's `blockUntilNextLog` watch runs while the file is streamed and fires without
+      // delay when the next file already exists (reading rotated files must not cost a poll
+      // interval per file).
+      var waited = false
       while true {
         emit(.idle)
-        try await Task.sleep(for: request.pollInterval)
+        if waited { try await Task.sleep(for: request.pollInterval) }
+        waited = true
         var info = stat()
         if stat(path, &info) != 0 {
           emit(.frame(LogFrame(data: [], file: relative, offset: offset, fileEvent: "file deleted")))

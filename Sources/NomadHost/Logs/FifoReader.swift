@@ -24,6 +24,8 @@ final class FifoReader: Sendable {
   private let wakeWriterOpen = Mutex<Bool>(true)
   private let wake: (Int32, Int32)
   private let copiedBytes = Atomic<Int>(0)
+  private let discardedBytes = Atomic<Int>(0)
+  private let leftInPipe = Atomic<Int>(0)
   private let lastError = Mutex<String?>(nil)
 
   /// Creates the FIFO (mode 0600) when absent and starts the reader thread.
@@ -51,6 +53,14 @@ final class FifoReader: Sendable {
   /// Bytes copied so far.
   var bytesCopied: Int { copiedBytes.load(ordering: .relaxed) }
 
+  /// Bytes read from the FIFO that never reached the rotator (its write failed, e.g. because
+  /// the rotator was abandoned by a kill while the read was in progress).
+  var bytesDiscarded: Int { discardedBytes.load(ordering: .relaxed) }
+
+  /// When interrupted: the bytes that were still unread in the pipe as the read end closed
+  /// (they stay there for the next reader while a writer holds the FIFO open).
+  var bytesLeftInPipe: Int { leftInPipe.load(ordering: .relaxed) }
+
   /// Whether the copy loop is still running.
   var isRunning: Bool { !finished.isFulfilled }
 
@@ -68,18 +78,28 @@ final class FifoReader: Sendable {
       return
     }
     opened.fulfil(())
-    defer { Glibc.close(fd) }
+    defer {
+      if interrupted.load(ordering: .acquiring) {
+        var available: Int32 = 0
+        if ioctl(fd, UInt(FIONREAD), &available) == 0 { leftInPipe.store(Int(available), ordering: .relaxed) }
+      }
+      Glibc.close(fd)
+    }
     if interrupted.load(ordering: .acquiring) { return }
     Posix.setNonBlocking(fd)
     let capacity = 32 * 1024
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
     defer { buffer.deallocate() }
     while true {
+      // Once interrupted, read nothing more: what is still in the pipe stays there for the next
+      // reader (a killed process reads nothing either).
+      if interrupted.load(ordering: .acquiring) { return }
       let n = read(fd, buffer.baseAddress, capacity)
       if n > 0 {
         do {
           try rotator.write(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
         } catch {
+          discardedBytes.add(n, ordering: .relaxed)
           lastError.withLock { $0 = "failed to read from log fifo: \(error)" }
           return
         }
@@ -114,8 +134,9 @@ final class FifoReader: Sendable {
     }
   }
 
-  /// Stops the reader thread as soon as possible (the read end is closed; unread pipe data is
-  /// lost). Safe to call more than once.
+  /// Stops the reader thread as soon as possible: it reads nothing more and closes the read end.
+  /// Unread pipe data stays in the pipe while a writer holds it open (a reader that reopens the
+  /// FIFO gets it), and is lost once every writer has closed too. Safe to call more than once.
   func interrupt() {
     guard interrupted.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
     else { return }

@@ -155,14 +155,18 @@ public final class FileRotator: Sendable {
     }
   }
 
-  /// Closes without flushing: buffered bytes are lost, as when logmon is SIGKILLed.
-  public func abandon() {
+  /// Closes without flushing: buffered bytes are lost, as when logmon is SIGKILLed. Returns how
+  /// many bytes were lost (0 when already closed).
+  @discardableResult
+  public func abandon() -> Int {
     state.withLock { state in
-      guard !state.closed else { return }
+      guard !state.closed else { return 0 }
+      let lost = state.buffer.count
       state.buffer.removeAll()
       state.closed = true
       Glibc.close(state.fd)
       state.fd = -1
+      return lost
     }
   }
 
