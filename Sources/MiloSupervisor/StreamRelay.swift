@@ -37,6 +37,11 @@ public struct StreamRelay: Sendable {
   private var lastInput: UInt64 = 0
   /// The `now` of the last `flush`: an idle deadline at or before it was already acted on.
   private var lastFlush: UInt64 = 0
+  /// When the reader last accepted bytes.
+  private var lastProgress: UInt64 = 0
+  /// How long a full buffer may hold the application back while the reader is attached but not
+  /// taking bytes; after that the relay reads on and drops the oldest lines instead.
+  public var stallNanos: UInt64 = 1_000_000_000
   /// The drop marker being written, the drops it reports and how much of it was written.
   private var pendingMarker: [UInt8] = []
   private var markerLines = 0
@@ -150,8 +155,18 @@ public struct StreamRelay: Sendable {
         return
       }
       bytesOut += UInt64(wrote)
+      lastProgress = now
       limit -= wrote
     }
+  }
+
+  /// Back-pressure: whether to leave the container's pipe unread for now. That is the case while
+  /// the buffer is nearly full and the reader is attached and took bytes within `stallNanos`,
+  /// so a fast but bursty reader loses nothing; an absent or stalled reader never holds the
+  /// application back longer than `stallNanos` (then the oldest lines are dropped).
+  public func shouldPauseInput(now: UInt64) -> Bool {
+    input >= 0 && buffer.count >= buffer.capacity - min(64 << 10, buffer.capacity / 2)
+      && sink.isConnected && now &- lastProgress < stallNanos
   }
 
   /// The earliest time this relay needs to run again without an I/O event.
@@ -165,6 +180,10 @@ public struct StreamRelay: Sendable {
     if policy.lineBuffered, input >= 0, buffer.count > buffer.completeLinesLength() {
       let due = lastInput &+ policy.idleFlushNanos
       if due > lastFlush { deadline = min(deadline ?? due, due) }
+    }
+    if shouldPauseInput(now: now) {
+      let resume = lastProgress &+ stallNanos
+      deadline = min(deadline ?? resume, resume)
     }
     return deadline
   }

@@ -108,7 +108,8 @@ public struct Supervisor {
       }
       var pollFDs: [pollfd] = [pollfd(fd: sigfd, events: Int16(POLLIN), revents: 0)]
       for relay in relays {
-        pollFDs.append(pollfd(fd: relay.input, events: Int16(POLLIN), revents: 0))
+        let input = relay.shouldPauseInput(now: now) ? -1 : relay.input
+        pollFDs.append(pollfd(fd: input, events: Int16(POLLIN), revents: 0))
         let wantsOut = relay.wantsWritable
         pollFDs.append(pollfd(fd: wantsOut ? relay.sink.fd : -1, events: Int16(POLLOUT), revents: 0))
       }

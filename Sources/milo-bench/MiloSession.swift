@@ -193,12 +193,28 @@ final class MiloSession: Sendable {
   /// The plugin's pid.
   var pluginPid: Int32 { driver.pid }
 
+  /// Mount points (in this mount namespace) at or below any of `roots`, deepest first.
+  static func mountPoints(under roots: [String]) -> [String] {
+    let points = (Posix.readText("/proc/self/mountinfo") ?? "").split(separator: "\n").compactMap { line -> String? in
+      let fields = line.split(separator: " ")
+      guard fields.count > 4 else { return nil }
+      let point = String(fields[4]).replacingOccurrences(of: "\\040", with: " ")
+      return roots.contains { point == $0 || point.hasPrefix($0 + "/") } ? point : nil
+    }
+    return points.sorted { $0.count > $1.count }
+  }
+
   /// Destroys the allocs, shuts the agent down (plugin killed) and checks what milo left behind;
   /// returns a description of any residue (empty when clean). The state and data dirs are
   /// removed either way.
   func shutdown() async -> [String] {
     for allocDir in allocs.withLock({ $0 }) { allocDir.destroy() }
     await agent.shutdown()
+    if !Self.mountPoints(under: [dataDir]).isEmpty {
+      // Give exiting container processes a moment, then let AllocDir try again.
+      try? await Task.sleep(for: .milliseconds(500))
+      for allocDir in allocs.withLock({ $0 }) { allocDir.destroy() }
+    }
     var residue: [String] = []
     let runtimeRoot = stateDir + "/runtime"
     let leftover = ((try? FileManager.default.contentsOfDirectory(atPath: runtimeRoot)) ?? []).filter {
@@ -221,10 +237,17 @@ final class MiloSession: Sendable {
         rmdir("/sys/fs/cgroup/\(hierarchy)/milo/\(id)")
       }
     }
-    let mounts = (Posix.readText("/proc/self/mountinfo") ?? "").split(separator: "\n").filter {
-      $0.contains(stateDir) || $0.contains(dataDir)
+    // Mounts AllocDir.destroy() did not remove: unmount them (deepest first), saying why the
+    // first attempt failed, so nothing stays mounted on the host.
+    for point in Self.mountPoints(under: [stateDir, dataDir]) {
+      if umount2(point, 0) == 0 {
+        residue.append("mount \(point) (still mounted after the alloc was destroyed; unmounted)")
+      } else {
+        let reason = String(cString: strerror(errno))
+        umount2(point, Int32(MNT_DETACH))
+        residue.append("mount \(point) (umount: \(reason); detached)")
+      }
     }
-    residue += mounts.map { "mount \($0)" }
     try? FileManager.default.removeItem(atPath: stateDir)
     try? FileManager.default.removeItem(atPath: dataDir)
     return residue

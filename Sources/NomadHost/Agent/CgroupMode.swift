@@ -13,7 +13,7 @@ public enum CgroupMode: String, Sendable {
 
   /// Detects the mode from /proc/self/mountinfo.
   public static func detect() -> CgroupMode {
-    guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return .off }
+    guard let text = readProcFile("/proc/self/mountinfo") else { return .off }
     for line in text.split(separator: "\n") {
       let tokens = Set(line.split(separator: " ").map(String.init))
       guard tokens.contains("/sys/fs/cgroup") else { continue }

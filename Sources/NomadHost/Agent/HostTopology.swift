@@ -87,7 +87,7 @@ public struct HostTopology: Sendable, Equatable {
   }
 
   private static func read(_ path: String) -> String? {
-    (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    readProcFile(path)?.trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
   /// "0-3,5" → [0, 1, 2, 3, 5].
@@ -105,7 +105,7 @@ public struct HostTopology: Sendable, Equatable {
   }
 
   private static func cpuinfoMHz() -> [UInt32: UInt64] {
-    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [:] }
+    guard let text = readProcFile("/proc/cpuinfo") else { return [:] }
     var result: [UInt32: UInt64] = [:]
     var current: UInt32?
     for line in text.split(separator: "\n") {

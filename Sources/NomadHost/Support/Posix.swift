@@ -144,3 +144,20 @@ enum Posix {
     return out
   }
 }
+
+/// Reads a whole file with a read loop. Foundation's `String(contentsOfFile:)` stops early on
+/// /proc files (their size is 0 and reads are short), so /proc must be read this way.
+func readProcFile(_ path: String) -> String? {
+  let fd = open(path, O_RDONLY | O_CLOEXEC)
+  guard fd >= 0 else { return nil }
+  defer { close(fd) }
+  var bytes: [UInt8] = []
+  var chunk = [UInt8](repeating: 0, count: 16 << 10)
+  while bytes.count < 64 << 20 {
+    let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    if n < 0 && errno == EINTR { continue }
+    if n <= 0 { break }
+    bytes.append(contentsOf: chunk[0..<n])
+  }
+  return String(decoding: bytes, as: UTF8.self)
+}

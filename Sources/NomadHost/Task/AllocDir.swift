@@ -168,7 +168,7 @@ public struct AllocDir: Sendable {
   /// Whether `path` is a mount point (listed in /proc/self/mountinfo; bind mounts included).
   static func isMountPoint(_ path: String) -> Bool {
     let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-    guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
+    guard let text = readProcFile("/proc/self/mountinfo") else { return false }
     for line in text.split(separator: "\n") {
       let fields = line.split(separator: " ")
       guard fields.count > 4 else { continue }

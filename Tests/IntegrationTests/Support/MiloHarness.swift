@@ -94,7 +94,9 @@ final class MiloHarness: Sendable {
   ) async throws -> String {
     let deadline = ContinuousClock.now + timeout
     while true {
-      let current = String(decoding: try await logs(alloc, task: task, type: type), as: UTF8.self)
+      // Until logmon writes the first byte there is no log file, and the reader says so.
+      let bytes = (try? await logs(alloc, task: task, type: type)) ?? []
+      let current = String(decoding: bytes, as: UTF8.self)
       if current.contains(text) || ContinuousClock.now >= deadline { return current }
       try await Task.sleep(for: .milliseconds(50))
     }
