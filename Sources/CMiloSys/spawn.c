@@ -78,25 +78,41 @@ pid_t milo_spawn(const char *path, char *const argv[], char *const envp[],
         srcs[i] = moved;
       }
     }
-    if (install_fd(srcs[0], 0, O_RDONLY) != 0) child_fail(report[1], errno);
-    if (install_fd(srcs[1], 1, O_WRONLY) != 0) child_fail(report[1], errno);
-    if (install_fd(srcs[2], 2, O_WRONLY) != 0) child_fail(report[1], errno);
+    /* Keep the report pipe and the passed descriptor clear of 0..3 while they are rearranged. */
+    int report_fd = report[1];
+    if (report_fd <= 3) {
+      report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, 4);
+      if (report_fd < 0) child_fail(report[1], errno);
+    }
+    int pass = o->pass_fd;
+    if (pass >= 0 && pass <= 3) {
+      pass = fcntl(pass, F_DUPFD_CLOEXEC, 4);
+      if (pass < 0) child_fail(report_fd, errno);
+    }
+    if (install_fd(srcs[0], 0, O_RDONLY) != 0) child_fail(report_fd, errno);
+    if (install_fd(srcs[1], 1, O_WRONLY) != 0) child_fail(report_fd, errno);
+    if (install_fd(srcs[2], 2, O_WRONLY) != 0) child_fail(report_fd, errno);
+    int first_closed = 3;
+    if (pass >= 0) {
+      if (dup2(pass, 3) < 0) child_fail(report_fd, errno);
+      first_closed = 4;
+    }
 
-    /* Close everything above 2 except the report pipe (which is close-on-exec). */
-    if (report[1] > 3) syscall(SYS_close_range, 3, report[1] - 1, 0);
-    syscall(SYS_close_range, report[1] + 1, ~0U, 0);
+    /* Close everything else except the report pipe (which is close-on-exec). */
+    if (report_fd > first_closed) syscall(SYS_close_range, first_closed, report_fd - 1, 0);
+    syscall(SYS_close_range, report_fd + 1, ~0U, 0);
 
     if (o->unmount_in_private_ns) {
-      if (unshare(CLONE_NEWNS) != 0) child_fail(report[1], errno);
-      if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) child_fail(report[1], errno);
+      if (unshare(CLONE_NEWNS) != 0) child_fail(report_fd, errno);
+      if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) child_fail(report_fd, errno);
       if (umount2(o->unmount_in_private_ns, MNT_DETACH) != 0 && errno != EINVAL &&
           errno != ENOENT)
-        child_fail(report[1], errno);
+        child_fail(report_fd, errno);
     }
-    if (o->working_dir && chdir(o->working_dir) != 0) child_fail(report[1], errno);
+    if (o->working_dir && chdir(o->working_dir) != 0) child_fail(report_fd, errno);
 
     execve(path, argv, envp);
-    child_fail(report[1], errno);
+    child_fail(report_fd, errno);
   }
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   close(report[1]);

@@ -20,10 +20,11 @@ public enum Spawn {
   }
 
   /// Starts `argv[0]` (an absolute path) and returns its pid. Descriptors other than the three
-  /// given are not inherited; signal dispositions start at their defaults.
+  /// given (and `passFD`, which becomes the child's descriptor 3) are not inherited; signal
+  /// dispositions start at their defaults.
   public static func start(
     _ argv: [String], environment: [String], stdio: Stdio, newSession: Bool = false,
-    hideMount: String? = nil, workingDirectory: String? = nil
+    hideMount: String? = nil, workingDirectory: String? = nil, passFD: Int32 = -1
   ) throws(SystemError) -> pid_t {
     guard let path = argv.first else { throw SystemError("spawn", errno: EINVAL) }
     let cArgs = argv.map { strdup($0) } + [nil]
@@ -37,7 +38,8 @@ public enum Spawn {
         withOptionalCString(workingDirectory) { cDir in
           var options = milo_spawn_options(
             stdin_fd: stdio.stdin, stdout_fd: stdio.stdout, stderr_fd: stdio.stderr,
-            new_session: newSession ? 1 : 0, unmount_in_private_ns: cHide, working_dir: cDir)
+            new_session: newSession ? 1 : 0, unmount_in_private_ns: cHide, working_dir: cDir,
+            pass_fd: passFD)
           return cArgs.withUnsafeBufferPointer { args in
             cEnv.withUnsafeBufferPointer { env in
               milo_spawn(cPath, args.baseAddress, env.baseAddress, &options)

@@ -52,17 +52,21 @@ public struct Supervisor {
         name: "stderr", input: errPipe[0], sinkPath: options.stderrPath,
         capacity: options.bufferBytes, policy: RelayPolicy(lineBuffered: false)),
     ]
+    // `milo init` reports the application's exact exit status through this pipe.
+    var statusPipe: [Int32] = [-1, -1]
+    if options.containerInit && milo_pipe2(&statusPipe, O_CLOEXEC | O_NONBLOCK) != 0 {
+      return fail("pipe2: \(String(cString: strerror(errno)))")
+    }
+    var runArguments = [options.runtime, "--root", options.runtimeRoot, "run", "--detach"]
+    if options.containerInit { runArguments += ["--preserve-fds", "1"] }
+    runArguments += ["--bundle", options.bundle, "--pid-file", pidFile, options.containerID]
     let startedAt = Posix.wallNanos()
     let runtimeStatus: Int32
     do {
       let pid = try Spawn.start(
-        [
-          options.runtime, "--root", options.runtimeRoot, "run", "--detach", "--bundle",
-          options.bundle, "--pid-file", pidFile, options.containerID,
-        ],
-        environment: currentEnvironment(),
+        runArguments, environment: currentEnvironment(),
         stdio: Spawn.Stdio(stdin: -1, stdout: outPipe[1], stderr: errPipe[1]),
-        hideMount: options.hideMount)
+        hideMount: options.hideMount, passFD: statusPipe[1])
       runtimeStatus = Spawn.waitFor(pid)
     } catch {
       close(outPipe[1])
@@ -71,6 +75,7 @@ public struct Supervisor {
     }
     close(outPipe[1])
     close(errPipe[1])
+    if statusPipe[1] >= 0 { close(statusPipe[1]) }
 
     let containerPid = Posix.readText(pidFile).flatMap {
       pid_t($0.trimmed(" \n"))
@@ -157,7 +162,16 @@ public struct Supervisor {
     drain(&relays, deadline: Posix.monotonicNanos())
     for index in relays.indices { relays[index].closeAll() }
 
-    let status = exitStatus ?? 0
+    var status = exitStatus ?? 0
+    if statusPipe[0] >= 0 {
+      // The init's own status is 128+N when the app died by signal N; the line is exact.
+      var line = [UInt8](repeating: 0, count: 64)
+      let count = line.withUnsafeMutableBytes { read(statusPipe[0], $0.baseAddress, $0.count) }
+      if count > 0, let exact = ExitStatusLine.parse(String(decoding: line[0..<count], as: UTF8.self)) {
+        status = exact
+      }
+      close(statusPipe[0])
+    }
     let oom = oomKilled()
     var record = ExitRecord(
       exitCode: Int(Spawn.exitCode(status)), signal: 0, oomKilled: oom, startedAt: startedAt,

@@ -19,11 +19,13 @@ public struct SupervisorOptions: Sendable, Equatable {
   public var hideMount: String?
   /// A cgroup file with an `oom_kill N` line (memory.oom_control on v1, memory.events on v2).
   public var oomFile: String?
+  /// The container's first process is `milo init`: pass it a status pipe as descriptor 3.
+  public var containerInit: Bool
 
   public init(
     stateDir: String, runtime: String, runtimeRoot: String, bundle: String, containerID: String,
     stdoutPath: String, stderrPath: String, bufferBytes: Int, hideMount: String? = nil,
-    oomFile: String? = nil
+    oomFile: String? = nil, containerInit: Bool = false
   ) {
     self.stateDir = stateDir
     self.runtime = runtime
@@ -35,6 +37,7 @@ public struct SupervisorOptions: Sendable, Equatable {
     self.bufferBytes = bufferBytes
     self.hideMount = hideMount
     self.oomFile = oomFile
+    self.containerInit = containerInit
   }
 
   /// The arguments that follow `milo supervise`.
@@ -46,6 +49,7 @@ public struct SupervisorOptions: Sendable, Equatable {
     ]
     if let hideMount { args += ["--hide-mount", hideMount] }
     if let oomFile { args += ["--oom-file", oomFile] }
+    if containerInit { args += ["--container-init", "true"] }
     return args
   }
 
@@ -75,7 +79,7 @@ public struct SupervisorOptions: Sendable, Equatable {
       runtimeRoot: try required("runtime-root"), bundle: try required("bundle"),
       containerID: try required("id"), stdoutPath: try required("stdout"),
       stderrPath: try required("stderr"), bufferBytes: buffer, hideMount: values["hide-mount"],
-      oomFile: values["oom-file"])
+      oomFile: values["oom-file"], containerInit: values["container-init"] == "true")
   }
 }
 

@@ -7,8 +7,12 @@ import NomadPlugin
   import Glibc
 #endif
 
-// One binary, two roles: the Nomad plugin (default) and a task supervisor (`milo supervise`).
+// One binary, three roles: the Nomad plugin (default), a task's supervisor (`milo supervise`)
+// and the first process inside a task's container (`milo init`).
 let arguments = CommandLine.arguments
+if arguments.count > 1 && arguments[1] == "init" {
+  exit(ContainerInit.run(arguments: Array(arguments.dropFirst(2))))
+}
 if arguments.count > 1 && arguments[1] == "supervise" {
   exit(SupervisorMain.run(arguments: Array(arguments.dropFirst(2))))
 }

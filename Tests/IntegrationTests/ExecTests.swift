@@ -23,17 +23,16 @@ struct ExecTests {
     }
   }
 
-  /// Nothing an exec started is left running: no process besides the JVM in the container, no
-  /// runtime exec process, no pid/log/console files. With `zombies: false`, no zombies either
-  /// (a process orphaned inside the container is adopted by the JVM, PID 1, which never reaps).
-  static func expectNoExecLeftovers(_ harness: MiloHarness, _ state: DriverState, zombies: Bool = false) async {
+  /// Nothing an exec started is left running: no process besides `milo init` and the JVM in the
+  /// container, no zombies (the init reaps what an exec orphans), no runtime exec process, no
+  /// pid/log/console files.
+  static func expectNoExecLeftovers(_ harness: MiloHarness, _ state: DriverState) async {
     let clean = await Ops.waitUntil(.seconds(5)) {
-      Ops.liveProcessesInPidNamespace(of: state.containerPid).count == 1
-        && (zombies || Ops.processesInPidNamespace(of: state.containerPid).count == 1)
+      Ops.processesInPidNamespace(of: state.containerPid).count == 2
         && Ops.runtimeExecProcesses(stateDir: harness.stateDir).isEmpty && Ops.execFiles(state).isEmpty
     }
     #expect(clean, "container processes \(Ops.describePidNamespace(of: state.containerPid)), runtime exec \(Ops.runtimeExecProcesses(stateDir: harness.stateDir)), files \(Ops.execFiles(state))")
-    #expect(Ops.liveProcessesInPidNamespace(of: state.containerPid).map(\.name) == ["java"])
+    #expect(Ops.liveProcessesInPidNamespace(of: state.containerPid).map(\.name) == ["init", "java"])
   }
 
   // MARK: - ExecTask
@@ -67,9 +66,10 @@ struct ExecTests {
           /local \(state.javaHome)
 
           """)
-      // In the task's container: its pid namespace (the JVM is PID 1) and its cgroup.
-      let inside = Ops.string(Array(try await runner.exec(["/bin/sh", "-c", "cat /proc/1/comm /proc/self/cgroup"]).stdout))
-      #expect(inside.hasPrefix("java\n"), "\(inside)")
+      // In the task's container: its pid namespace (milo init is PID 1, the JVM PID 2) and its cgroup.
+      let inside = Ops.string(
+        Array(try await runner.exec(["/bin/sh", "-c", "cat /proc/1/comm /proc/2/comm /proc/self/cgroup"]).stdout))
+      #expect(inside.hasPrefix("init\njava\n"), "\(inside)")
       #expect(inside.contains(":/milo/\(state.containerID)\n"), "\(inside)")
       // Root-owned files stay out of reach.
       let denied = try await runner.exec(["/bin/sh", "-c", "echo x > /etc/passwd"])
@@ -247,19 +247,18 @@ struct ExecTests {
         ["/bin/sleep", "300"], ["/bin/sh", "-c", "while :; do echo tick; sleep 0.05; done"],
         ["/bin/sh", "-c", "sleep 300 & sleep 301; wait"],
       ]
-      // (Zombies the shells leave are checked for live processes only, so order them last.)
       for tty in [false, true] {
         for command in commands {
           let session = Task { try await Ops.stream(runner, command, tty: tty) }
           let running = await Ops.waitUntil(.seconds(5)) {
-            Ops.liveProcessesInPidNamespace(of: state.containerPid).count >= 2
+            Ops.liveProcessesInPidNamespace(of: state.containerPid).count >= 3
           }
           #expect(running, "the exec did not start")
           try await Task.sleep(for: .milliseconds(300))
           session.cancel()
           _ = await session.result
-          // The shell's children die with it; their zombies go to the JVM (see below).
-          await Self.expectNoExecLeftovers(harness, state, zombies: tty || command[0] == "/bin/sh")
+          // The shell's children die with it; `milo init` reaps them.
+          await Self.expectNoExecLeftovers(harness, state)
         }
       }
       #expect(
@@ -269,22 +268,19 @@ struct ExecTests {
     }
   }
 
-  /// The JVM is PID 1 of the container: processes orphaned inside it (a command's background
-  /// children) are adopted by the JVM, which never reaps them. They run on as Nomad users expect
-  /// (`nomad alloc exec` does not kill what a command left behind), but once they exit they stay
-  /// zombies until the task ends. Fixing this needs a reaping init as PID 1 (see the report).
-  @Test func orphansOfAnExecAreAdoptedByTheJVMWhichDoesNotReapThem() async throws {
+  /// `milo init` is PID 1 of the container: processes orphaned inside it (a command's background
+  /// children) are adopted by the init, run on as Nomad users expect (`nomad alloc exec` does not
+  /// kill what a command left behind), and are reaped when they exit: no zombies.
+  @Test func orphansOfAnExecAreAdoptedAndReapedByTheContainersInit() async throws {
     try await Self.serving("exec-orphans") { harness, alloc, runner, state in
       let started = try await runner.exec(["/bin/sh", "-c", "sleep 0.3 >/dev/null 2>&1 & echo started"])
       #expect(Ops.string(Array(started.stdout)) == "started\n")
       #expect(started.result.exitCode == 0)
       let orphan = try #require(Ops.liveProcessesInPidNamespace(of: state.containerPid).first { $0.name == "sleep" })
-      #expect(Ops.parentPid(orphan.pid) == state.containerPid, "adopted by the JVM")
-      try await Task.sleep(for: .milliseconds(600))
-      withKnownIssue("the JVM (PID 1) does not reap adopted children: they stay zombies") {
-        #expect(!Ops.isZombie(orphan.pid) && kill(orphan.pid, 0) != 0, "\(Ops.describePidNamespace(of: state.containerPid))")
-      }
-      #expect(Ops.liveProcessesInPidNamespace(of: state.containerPid).map(\.name) == ["java"])
+      #expect(Ops.parentPid(orphan.pid) == state.containerPid, "adopted by milo init")
+      let reaped = await Ops.waitUntil(.seconds(5)) { !Ops.isZombie(orphan.pid) && kill(orphan.pid, 0) != 0 }
+      #expect(reaped, "\(Ops.describePidNamespace(of: state.containerPid))")
+      #expect(Ops.processesInPidNamespace(of: state.containerPid).map(\.name) == ["init", "java"])
     }
   }
 }

@@ -153,9 +153,38 @@ struct LimitsTests {
       throttledTimeGrowth: (all.last?.throttledTime ?? 0) - (all.first?.throttledTime ?? 0))
   }
 
-  /// milo sets no pids limit (neither does Nomad for exec/java tasks): the task may start as
-  /// many threads and processes as the host allows.
-  @Test func thereIsNoPidsLimit() async throws {
+  /// A pids limit holds: the task's `pids_limit` (or the plugin's, its default and upper bound)
+  /// caps the container's processes and threads, the JVM cannot start more threads than that
+  /// (and sees the limit), and keeps running.
+  @Test(arguments: [false, true])
+  func aPidsLimitCapsTheJVMsThreads(fromPlugin: Bool) async throws {
+    let limit: Int64 = fromPlugin ? 96 : 128
+    let pluginConfig: [String: MsgpackValue] = fromPlugin ? ["pids_limit": .int(limit)] : ["pids_limit": .int(1000)]
+    try await Ops.withHarness("limit-pids-max", pluginConfig: pluginConfig) { harness, allocs in
+      try await Self.requireV1(harness)
+      let extra: [String: MsgpackValue] = fromPlugin ? [:] : ["pids_limit": .int(limit)]
+      let (alloc, runner) = try await allocs.run(
+        MiloHarness.testAppTask(
+          ["threads", "400"], jvmOptions: ["-Xmx64m", "-Xss256k", "-Xshare:auto", "-XshowSettings:system"],
+          extraConfig: extra))
+      let state = try await Ops.started(harness, alloc, runner, log: " threads\n")
+      #expect(Ops.cgroupV1("pids", state, "pids.max") == "\(limit)")
+      let stdout = Ops.string(try await harness.logs(alloc))
+      #expect(stdout.contains("thread start failed: java.lang.OutOfMemoryError: unable to create native thread"), "\(stdout)")
+      let started = stdout.split(separator: "\n").first { $0.hasPrefix("started ") }
+        .flatMap { Int($0.split(separator: " ")[1]) } ?? -1
+      #expect(started > 0 && started < Int(limit), "\(stdout)")
+      let current = Int(Ops.cgroupV1("pids", state, "pids.current") ?? "") ?? 0
+      #expect(current <= Int(limit) && current > started, "pids.current \(current)")
+      let stderr = Ops.string(try await harness.logs(alloc, type: .stderr))
+      #expect(stderr.contains("    Maximum Processes Limit: \(limit)\n"), "\(stderr)")
+      #expect(await runner.taskState.state == .running)
+    }
+  }
+
+  /// Without a pids limit in the task or the plugin (the default, as for Nomad's exec and java
+  /// drivers), the task may start as many threads and processes as the host allows.
+  @Test func byDefaultThereIsNoPidsLimit() async throws {
     try await Ops.withHarness("limit-pids") { harness, allocs in
       try await Self.requireV1(harness)
       let (alloc, runner) = try await allocs.run(

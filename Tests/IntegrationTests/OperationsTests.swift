@@ -169,7 +169,7 @@ struct OperationsTests {
       let events = await runner.taskState.events.map { "\($0.type): \($0.displayMessage)" }
       for name in ["SIGHUP", "SIGUSR1", "SIGUSR2", "SIGQUIT"] {
         let signaling = events.firstIndex(of: "Signaling: Task being sent signal \(name)")
-        let delivered = events.firstIndex(of: "Driver: Delivered \(name) to the application")
+        let delivered = events.firstIndex(of: "Driver: Sent \(name) to the application")
         #expect(signaling != nil && delivered != nil && signaling! < delivered!, "\(events)")
       }
       #expect(!events.contains { $0.contains("SIGFOO") && $0.hasPrefix("Driver") })
@@ -177,23 +177,53 @@ struct OperationsTests {
     }
   }
 
-  /// The JVM is PID 1 of its pid namespace: the kernel discards a signal it has no handler for
-  /// (SIGUSR1 with the default action) instead of terminating it, unlike Nomad's java driver.
-  /// Signals the JVM handles itself (SIGHUP: shutdown hooks, exit 129) behave as anywhere.
-  @Test func theJVMIsPidOneSoUnhandledSignalsAreDiscarded() async throws {
-    try await Ops.withHarness("sigpid1") { harness, allocs in
+  /// `milo init` is the container's first process and forwards every signal, so the JVM is an
+  /// ordinary process as under Nomad's java driver: a signal it has no handler for (SIGUSR1)
+  /// terminates it, and the exit shows that signal exactly (exit code 128+10, signal 10).
+  @Test func anUnhandledSignalEndsTheJVMAsUnderTheJavaDriver() async throws {
+    try await Ops.withHarness("sigusr1") { harness, allocs in
+      let (alloc, runner) = try await allocs.run(MiloHarness.testAppTask(["serve", "200"]))
+      let state = try await Ops.started(harness, alloc, runner, log: "Processing...")
+      let initDisposition = try #require(SignalDisposition.read(pid: state.containerPid))
+      #expect(initDisposition.isNamespaceInit, "milo init is PID 1 in the container")
+      #expect(!initDisposition.discards(SIGUSR1) && !initDisposition.discards(SIGHUP))
+      let jvm = try #require(Ops.liveProcessesInPidNamespace(of: state.containerPid).first { $0.name == "java" })
+      #expect(Ops.parentPid(jvm.pid) == state.containerPid)
+      #expect(SignalDisposition.read(pid: jvm.pid)?.innermostPid == 2)
+
+      try await runner.signal("SIGUSR1")
+      let final = await runner.waitUntilDone()
+      let terminated = final.events.last { $0.type == TaskEvent.Kind.terminated }
+      #expect(terminated?.exitCode == 138, "\(final.summary)")
+      #expect(terminated?.signal == 10, "the JVM was killed by SIGUSR1: \(final.summary)")
+      #expect(final.failed, "an app killed by a signal has failed")
+      // A task that is gone cannot be signalled.
+      await #expect(throws: TaskNotRunningError.self) { try await runner.signal("SIGHUP") }
+    }
+  }
+
+  /// When task users cannot execute the milo binary (mode 0700), containers run without
+  /// `milo init` and the JVM is PID 1: the kernel would discard a signal it has no handler for,
+  /// so milo refuses it with an explanation instead of reporting it sent. Handled signals work.
+  @Test func withoutTheInitASignalTheKernelWouldDiscardIsRefused() async throws {
+    let dir = Fixtures.temporaryDirectory("private-milo")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let binary = dir + "/milo"
+    try FileManager.default.copyItem(atPath: Fixtures.miloBinary, toPath: binary)
+    try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: binary)
+    try await Ops.withHarness("sigpid1", binary: binary) { harness, allocs in
       let (alloc, runner) = try await allocs.run(MiloHarness.testAppTask(["serve", "200"]))
       let state = try await Ops.started(harness, alloc, runner, log: "Processing...")
       let disposition = try #require(SignalDisposition.read(pid: state.containerPid))
       #expect(disposition.isNamespaceInit, "the JVM is PID 1 in the container")
-      #expect(disposition.discards(SIGUSR1))
-      #expect(!disposition.discards(SIGHUP) && !disposition.discards(SIGINT) && !disposition.discards(SIGTERM))
-      #expect(!disposition.discards(SIGQUIT) && !disposition.discards(SIGKILL))
+      #expect(Ops.processesInPidNamespace(of: state.containerPid).map(\.name) == ["java"])
+      #expect(disposition.discards(SIGUSR1) && !disposition.discards(SIGHUP))
 
-      try await runner.signal("SIGUSR1")
-      try await Task.sleep(for: .seconds(1))
-      #expect(await runner.taskState.state == .running, "SIGUSR1 with no handler is discarded for PID 1")
-      #expect(kill(state.containerPid, 0) == 0)
+      let error = await #expect(throws: PluginCallError.self) { try await runner.signal("SIGUSR1") }
+      #expect(error?.code == .failedPrecondition)
+      #expect(error?.description.contains("SIGUSR1 was not sent: the JVM runs as PID 1") == true, "\(String(describing: error))")
+      try await Task.sleep(for: .milliseconds(500))
+      #expect(await runner.taskState.state == .running)
 
       try await runner.signal("SIGHUP")
       let final = await runner.waitUntilDone()
@@ -202,10 +232,6 @@ struct OperationsTests {
       #expect(terminated?.signal == 0)
       let stdout = try await harness.logs(alloc)
       #expect(Ops.string(stdout).hasSuffix("Processing...\nShutting down\n"), "\(Ops.string(stdout).suffix(80))")
-
-      // A task that is gone cannot be signalled.
-      await #expect(throws: TaskNotRunningError.self) { try await runner.signal("SIGHUP") }
-
     }
   }
 

@@ -265,9 +265,10 @@ extension Ops {
   /// allocs, shuts the agent down, checks that milo left nothing on the host and removes the
   /// state dir.
   static func withHarness(
-    _ name: String, _ body: (MiloHarness, OpsAllocs) async throws -> Void
+    _ name: String, pluginConfig: [String: MsgpackValue] = [:], binary: String = Fixtures.miloBinary,
+    _ body: (MiloHarness, OpsAllocs) async throws -> Void
   ) async throws {
-    let harness = try await MiloHarness.start(name)
+    let harness = try await MiloHarness.start(name, pluginConfig: pluginConfig, binary: binary)
     let allocs = OpsAllocs(harness)
     var failure: (any Error)?
     do {

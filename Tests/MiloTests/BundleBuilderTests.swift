@@ -104,6 +104,25 @@ private func bind(_ source: String, at destination: String? = nil, readOnly: Boo
     #expect(BundleBuilder.spec(for: request(workDir: "/local")).process.cwd == "/local")
   }
 
+  @Test func underMiloInitTheJVMIsItsChild() {
+    var withInit = request()
+    withInit.initBinary = InitBinary(hostPath: "/opt/nomad/plugins/milo", libraryDirs: ["/opt/swift/lib"])
+    let spec = BundleBuilder.spec(for: withInit)
+    #expect(
+      spec.process.args == [
+        "/.milo/init", "init", "/opt/java/jdk-21/bin/java", "-Xmx256m", "-jar", "/local/app.jar", "serve",
+      ])
+    #expect(spec.mounts.contains(bind("/opt/nomad/plugins/milo", at: "/.milo/init", readOnly: true)))
+    #expect(spec.mounts.contains(bind("/opt/swift/lib", readOnly: true)))
+  }
+
+  @Test func pidsLimit() {
+    var limited = request()
+    limited.pidsLimit = 256
+    #expect(BundleBuilder.spec(for: limited).linux.resources.pids == OCISpec.Pids(limit: 256))
+    #expect(BundleBuilder.spec(for: request()).linux.resources.pids == nil)
+  }
+
   @Test func environment() {
     let spec = BundleBuilder.spec(
       for: request(env: ["FOO": "bar", "JAVA_HOME": "/wrong", "NOMAD_TASK_DIR": taskDir + "/local", "A": "1"]))

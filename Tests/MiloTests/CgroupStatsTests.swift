@@ -190,9 +190,24 @@ import Testing
   @Test func theMessageSaysWhatToDo() {
     #expect(
       SignalDisposition.discardedMessage("usr1")
-        == "SIGUSR1 was not delivered: the JVM runs as PID 1 in its container and has no handler for SIGUSR1,"
-        + " so the kernel discards it (an ordinary process would be terminated). Handle it in the application"
-        + " (e.g. sun.misc.Signal.handle), or stop the task to end it.")
+        == "SIGUSR1 was not sent: the JVM runs as PID 1 in its container (milo's binary is not executable"
+        + " by task users, so it cannot run as the container's init) and has no handler for SIGUSR1, so the"
+        + " kernel would discard it. Make the milo binary mode 0755 and restart the task, handle SIGUSR1 in"
+        + " the application (e.g. sun.misc.Signal.handle), or stop the task to end it.")
+  }
+
+  /// `milo init` blocks every signal it forwards (read from a signalfd): blocked signals are
+  /// queued, not discarded, even for a namespace's init.
+  @Test func anInitThatBlocksSignalsDiscardsNone() throws {
+    let status = Self.jvm.replacingOccurrences(of: "SigBlk:\t0000000000000000", with: "SigBlk:\t000000003ffbfa27")
+      .replacingOccurrences(of: "SigCgt:\t2000000101005ccf", with: "SigCgt:\t0000000000000000")
+    let disposition = try #require(SignalDisposition.parse(status: status))
+    #expect(disposition.isNamespaceInit)
+    #expect(disposition.blocked.isSuperset(of: [SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGCHLD]))
+    #expect(!disposition.blocked.contains(SIGSEGV))
+    for signal in [SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGALRM, SIGWINCH] {
+      #expect(!disposition.discards(signal), "\(signal)")
+    }
   }
 }
 

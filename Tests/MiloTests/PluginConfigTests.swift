@@ -56,6 +56,7 @@ private func decodeError(
       "default_java_home": "/srv/jdks/temurin-21", "default_user": "app",
       "log_buffer_bytes": Cty.number(Int64(65536)),
       "allow_caps": Cty.stringList(["CAP_NET_RAW", "Sys_Admin", "kill"]), "state_dir": "/var/lib/milo",
+      "pids_limit": Cty.number(Int64(2048)),
     ])
     var expected = PluginConfig()
     expected.runtime = "runc"
@@ -67,6 +68,7 @@ private func decodeError(
     expected.logBufferBytes = 65536
     expected.allowCaps = ["net_raw", "sys_admin", "kill"]
     expected.stateDir = "/var/lib/milo"
+    expected.pidsLimit = 2048
     #expect(try PluginConfig.decode(bytes) == expected)
   }
 
@@ -160,6 +162,13 @@ private func decodeError(
     #expect(try PluginConfig.decode(encode(["log_buffer_bytes": .int(bytes)])).logBufferBytes == Int(bytes))
   }
 
+  @Test func negativePidsLimit() throws {
+    let error = #expect(throws: DriverError.self) {
+      try PluginConfig.decode(try encode(["pids_limit": Cty.number(Int64(-1))]))
+    }
+    #expect(error?.message == "pids_limit: expected 0 (unlimited) or a positive number of processes, got -1")
+  }
+
   @Test func unknownCapability() throws {
     let error = try decodeError(["allow_caps": Cty.stringList(["net_raw", "CAP_FLY"])])
     #expect(error?.code == .invalidArgument)
@@ -186,7 +195,7 @@ private func decodeError(
     #expect(
       schema.names == [
         "runtime", "runtime_path", "java_search_paths", "default_java_version", "default_java_home",
-        "default_user", "log_buffer_bytes", "allow_caps", "state_dir",
+        "default_user", "log_buffer_bytes", "allow_caps", "state_dir", "pids_limit",
       ])
     let defaults = Dictionary(uniqueKeysWithValues: schema.attributes.map { ($0.name, $0.defaultValue) })
     #expect(defaults["runtime"] == "\"crun\"")
@@ -195,6 +204,7 @@ private func decodeError(
     #expect(defaults["default_user"] == "\"nobody\"")
     #expect(defaults["log_buffer_bytes"] == "\(PluginConfig().logBufferBytes)")
     #expect(defaults["state_dir"] == "\"\(PluginConfig().stateDir)\"")
+    #expect(defaults["pids_limit"] == "0")
     #expect(
       defaults["allow_caps"]
         == "[\"audit_write\", \"chown\", \"dac_override\", \"fowner\", \"fsetid\", \"kill\", \"mknod\","
@@ -203,6 +213,7 @@ private func decodeError(
     #expect(
       schema.attributes.map(\.type) == [
         "string", "string", "list(string)", "string", "string", "string", "number", "list(string)", "string",
+        "number",
       ])
   }
 }

@@ -31,6 +31,10 @@ import Testing
 
   @Test func roundTrip() throws {
     #expect(try SupervisorOptions(arguments: full.arguments) == full)
+    var withInit = full
+    withInit.containerInit = true
+    #expect(withInit.arguments.suffix(2) == ["--container-init", "true"])
+    #expect(try SupervisorOptions(arguments: withInit.arguments) == withInit)
   }
 
   @Test func valuesMayStartWithDashes() throws {

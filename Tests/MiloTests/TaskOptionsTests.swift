@@ -33,7 +33,7 @@ private func encode(_ values: [String: MsgpackValue]) throws -> [UInt8] {
         "jar_path": "local/app.jar", "class": "com.example.Main", "class_path": "local/*",
         "jvm_options": Cty.stringList(["-Xmx1g", "-XX:+UseZGC"]), "args": Cty.stringList(["serve", ""]),
         "java_version": "21", "java_home": "/usr/lib/jvm/temurin-21", "cap_add": Cty.stringList(["CAP_NET_RAW"]),
-        "work_dir": "/local",
+        "work_dir": "/local", "pids_limit": Cty.number(Int64(256)),
       ]))
     var expected = TaskOptions()
     expected.jarPath = "local/app.jar"
@@ -45,6 +45,7 @@ private func encode(_ values: [String: MsgpackValue]) throws -> [UInt8] {
     expected.javaHome = "/usr/lib/jvm/temurin-21"
     expected.capAdd = ["net_raw"]
     expected.workDir = "/local"
+    expected.pidsLimit = 256
     #expect(options == expected)
   }
 
@@ -74,6 +75,7 @@ private func encode(_ values: [String: MsgpackValue]) throws -> [UInt8] {
     #expect(
       TaskOptions.schema.names == [
         "jar_path", "class", "class_path", "jvm_options", "args", "java_version", "java_home", "cap_add", "work_dir",
+        "pids_limit",
       ])
     #expect(TaskOptions.schema.attributes.allSatisfy { $0.defaultValue == nil && !$0.required })
   }

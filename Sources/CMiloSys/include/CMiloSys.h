@@ -16,6 +16,8 @@ typedef struct milo_spawn_options {
   const char *unmount_in_private_ns;
   /// If non-NULL: chdir here before exec.
   const char *working_dir;
+  /// A descriptor that becomes the child's 3 (-1: none). Every other descriptor above 2 is closed.
+  int pass_fd;
 } milo_spawn_options;
 
 /// Fork and exec `path` with `argv`/`envp` (NULL-terminated). Signal dispositions and the signal

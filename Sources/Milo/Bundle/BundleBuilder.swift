@@ -16,6 +16,10 @@ public struct BundleRequest: Sendable {
   public var networkNamespacePath: String?
   public var cgroupsPath: String
   public var workDir: String?
+  /// When set, the container's first process is `milo init`, which runs the JVM as its child.
+  public var initBinary: InitBinary?
+  /// The most processes and threads the container may have (nil: unlimited).
+  public var pidsLimit: Int64?
 }
 
 /// Writes OCI bundles: a read-only rootfs of host binds and the task's own directories.
@@ -72,6 +76,7 @@ public enum BundleBuilder {
       .bind(request.taskDir + "/tmp", at: "/tmp", readOnly: false),
       .bind(request.allocDir + "/alloc", at: "/alloc", readOnly: false),
     ]
+    if let initBinary = request.initBinary { mounts += initBinary.mounts }
 
     var env = request.env
     env["JAVA_HOME"] = request.java.home
@@ -95,7 +100,7 @@ public enum BundleBuilder {
         user: .init(
           uid: request.user.uid, gid: request.user.gid,
           additionalGids: request.user.groups.isEmpty ? nil : request.user.groups),
-        args: [request.java.home + "/bin/java"] + request.command.arguments,
+        args: processArguments(request),
         env: env.keys.sorted().map { "\($0)=\(env[$0] ?? "")" },
         cwd: request.workDir ?? "/",
         capabilities: .init(caps),
@@ -105,7 +110,7 @@ public enum BundleBuilder {
       hostname: hostname(for: request),
       mounts: mounts,
       linux: .init(
-        resources: resources(request.resources),
+        resources: resources(request.resources, pidsLimit: request.pidsLimit),
         cgroupsPath: request.cgroupsPath,
         namespaces: namespaces,
         maskedPaths: [
@@ -116,10 +121,18 @@ public enum BundleBuilder {
         readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]))
   }
 
+  /// The container's command: the JVM, under `milo init` when there is one.
+  static func processArguments(_ request: BundleRequest) -> [String] {
+    let java = [request.java.home + "/bin/java"] + request.command.arguments
+    guard request.initBinary != nil else { return java }
+    return [InitBinary.containerPath, "init"] + java
+  }
+
   /// Limits from Nomad's resources: memory (hard limit = max(memory, memory_max), reservation =
-  /// memory when memory_max is larger), no swap, cpu shares, quota and cpuset.
-  static func resources(_ task: Proto.TaskConfig?) -> OCISpec.Resources {
+  /// memory when memory_max is larger), no swap, cpu shares, quota and cpuset; and the pids limit.
+  static func resources(_ task: Proto.TaskConfig?, pidsLimit: Int64? = nil) -> OCISpec.Resources {
     var result = OCISpec.Resources(devices: [.init(allow: false, access: "rwm")])
+    if let pidsLimit, pidsLimit > 0 { result.pids = .init(limit: pidsLimit) }
     guard let task, task.hasResources else { return result }
     let linux = task.resources.linuxResources
     let allocated = task.resources.allocatedResources

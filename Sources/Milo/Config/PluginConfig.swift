@@ -21,6 +21,8 @@ public struct PluginConfig: Sendable, Equatable {
   public var allowCaps = PluginConfig.defaultAllowedCaps
   /// Where milo keeps task state, OCI bundles and the runtime's state.
   public var stateDir = "/run/milo"
+  /// The pids limit of tasks that set none, and the most a task may set; 0: unlimited.
+  public var pidsLimit: Int64 = 0
 
   /// Nomad's default capability set for exec-style drivers.
   public static let defaultAllowedCaps = [
@@ -60,6 +62,9 @@ public struct PluginConfig: Sendable, Equatable {
     HCLAttribute(
       "state_dir", type: "string", default: "\"/run/milo\"",
       help: "Directory for task state, OCI bundles and the runtime's state (root only)."),
+    HCLAttribute(
+      "pids_limit", type: "number", default: "0",
+      help: "Most processes and threads per task, the default and the upper bound for tasks' pids_limit; 0: unlimited."),
   ])
 
   /// Decodes and validates the options Nomad sends (go-cty msgpack). Empty bytes give defaults.
@@ -93,6 +98,13 @@ public struct PluginConfig: Sendable, Equatable {
         config.allowCaps = try object.stringList("allow_caps").map(Capabilities.normalize)
       }
       config.stateDir = try object.optionalString("state_dir") ?? config.stateDir
+      if let limit = try object.optionalInt("pids_limit") {
+        guard limit >= 0 else {
+          throw DriverError.invalidArgument(
+            "pids_limit: expected 0 (unlimited) or a positive number of processes, got \(limit)")
+        }
+        config.pidsLimit = Int64(limit)
+      }
     } catch let error as CtyError {
       throw .invalidArgument("invalid plugin config: \(error)")
     } catch let error as DriverError {

@@ -18,6 +18,8 @@ public struct TaskOptions: Sendable, Equatable, Codable {
   public var capAdd: [String] = []
   /// The working directory inside the container (default: the task directory).
   public var workDir: String?
+  /// The most processes and threads the task may have (nil: the plugin's pids_limit).
+  public var pidsLimit: Int64?
 
   public init() {}
 
@@ -32,6 +34,8 @@ public struct TaskOptions: Sendable, Equatable, Codable {
     HCLAttribute("java_home", type: "string", help: "Java home on the host to use."),
     HCLAttribute("cap_add", type: "list(string)", help: "Capabilities to add, within allow_caps."),
     HCLAttribute("work_dir", type: "string", help: "Working directory inside the container."),
+    HCLAttribute(
+      "pids_limit", type: "number", help: "Most processes and threads (JVM threads count); within the plugin's pids_limit."),
   ])
 
   /// Decodes the task options Nomad sends (go-cty msgpack).
@@ -53,6 +57,7 @@ public struct TaskOptions: Sendable, Equatable, Codable {
       options.javaHome = try text("java_home")
       options.capAdd = try object.stringList("cap_add").map(Capabilities.normalize)
       options.workDir = try text("work_dir")
+      options.pidsLimit = try object.optionalInt("pids_limit").map { Int64($0) }
     } catch {
       throw .invalidArgument("invalid task config: \(error)")
     }

@@ -63,10 +63,18 @@ extension MiloDriver {
     guard let number = SignalName.number(signal) else {
       throw DriverError.invalidArgument(SignalName.unknownMessage(signal))
     }
+    guard await task.isRunning else {
+      throw DriverError(.failedPrecondition, "task \(id) is not running")
+    }
+    // The supervisor signals the container's first process: `milo init`, which forwards every
+    // signal; a JVM that is itself the first process would never see some of them.
+    if let disposition = SignalDisposition.read(pid: task.state.containerPid), disposition.discards(number) {
+      throw DriverError(.failedPrecondition, SignalDisposition.discardedMessage(signal))
+    }
     guard await task.signal(number) else {
       throw DriverError(.failedPrecondition, "task \(id) is not running")
     }
-    events.emit(task.config, "Delivered \(signal.uppercased()) to the application")
+    events.emit(task.config, "Sent \(signal.uppercased()) to the application")
   }
 
   public func recoverTask(id: String, handle: Proto.TaskHandle) async throws {

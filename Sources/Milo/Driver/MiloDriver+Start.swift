@@ -11,7 +11,7 @@ extension MiloDriver {
     }
     let plan: LaunchPlan
     do {
-      plan = try LaunchPlanner(config: currentConfig, report: report).plan(for: config)
+      plan = try LaunchPlanner(config: currentConfig, report: report, initBinary: initBinary).plan(for: config)
     } catch {
       let message = "\(error)"
       TaskLog.writeStderr(config.stderrPath, message + "\n")

@@ -37,11 +37,20 @@ public final class MiloDriver: NomadDriver {
   let executable: String
   /// How often the fingerprint re-checks the host.
   let fingerprintPeriod: Duration
+  /// This binary as each container's `milo init`; nil when task users could not execute it.
+  let initBinary: InitBinary?
 
   public init(logger: Logger, executable: String, fingerprintPeriod: Duration = .seconds(30)) {
     self.logger = logger
     self.executable = executable
     self.fingerprintPeriod = fingerprintPeriod
+    initBinary = InitBinary.current(executable: executable)
+    if initBinary == nil {
+      let message =
+        "\(executable) is not executable by other users, so containers run the JVM as their first"
+        + " process (signals without a JVM handler are discarded); make it mode 0755"
+      logger.warning("\(message)")
+    }
   }
 
   // MARK: Configuration and fingerprinting

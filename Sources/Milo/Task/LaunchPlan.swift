@@ -19,6 +19,8 @@ struct LaunchPlan: Sendable {
 struct LaunchPlanner {
   var config: PluginConfig
   var report: HostReport
+  /// The binary to run as the container's first process (nil: the JVM is the first process).
+  var initBinary: InitBinary? = nil
 
   func plan(for task: Proto.TaskConfig) throws -> LaunchPlan {
     let options: TaskOptions
@@ -56,6 +58,8 @@ struct LaunchPlanner {
         suggestion: "remove it from cap_add, or ask the operator to add it to allow_caps in the milo plugin config.")
     }
 
+    let pidsLimit = try Self.pidsLimit(task: options.pidsLimit, plugin: config.pidsLimit)
+
     let containerID = Self.containerID(for: task.id)
     let taskStateDir = config.stateDir + "/tasks/" + containerID
     let runtimeRoot = config.stateDir + "/runtime"
@@ -67,7 +71,8 @@ struct LaunchPlanner {
         containerID: containerID, bundleDir: taskStateDir + "/bundle", taskDir: taskDir,
         allocDir: task.allocDir, java: java, command: command, env: task.env, user: user,
         capabilities: options.capAdd, resources: task, networkNamespacePath: network,
-        cgroupsPath: cgroupsPath, workDir: options.workDir))
+        cgroupsPath: cgroupsPath, workDir: options.workDir, initBinary: initBinary,
+        pidsLimit: pidsLimit))
     let cgroupRoot = "/sys/fs/cgroup"
     let oomFile: String? =
       switch report.cgroup {
@@ -81,11 +86,28 @@ struct LaunchPlanner {
       stdoutPath: task.stdoutPath.isEmpty ? "/dev/null" : task.stdoutPath,
       stderrPath: task.stderrPath.isEmpty ? "/dev/null" : task.stderrPath,
       bufferBytes: config.logBufferBytes,
-      hideMount: CgroupMode.hiddenUnifiedMount(for: report.cgroup), oomFile: oomFile)
+      hideMount: CgroupMode.hiddenUnifiedMount(for: report.cgroup), oomFile: oomFile,
+      containerInit: initBinary != nil)
     return LaunchPlan(
       containerID: containerID, taskStateDir: taskStateDir, bundleDir: taskStateDir + "/bundle",
       runtimeRoot: runtimeRoot, runtime: runtime, java: java, spec: spec,
       supervisorOptions: supervisor)
+  }
+
+  /// The task's pids limit: its own within the plugin's bound, else the plugin's (nil: none).
+  static func pidsLimit(task: Int64?, plugin: Int64) throws(TaskError) -> Int64? {
+    guard let task else { return plugin > 0 ? plugin : nil }
+    guard task > 0 else {
+      throw TaskError(
+        "invalid pids_limit", expected: "a positive number of processes and threads",
+        got: "pids_limit = \(task)", suggestion: "remove pids_limit, or set it to at least the JVM's thread count (e.g. 256).")
+    }
+    if plugin > 0 && task > plugin {
+      throw TaskError(
+        "pids_limit is above the plugin's limit", expected: "pids_limit ≤ \(plugin) (the milo plugin's pids_limit)",
+        got: "pids_limit = \(task)", suggestion: "lower the task's pids_limit, or ask the operator to raise the plugin's.")
+    }
+    return task
   }
 
   /// A container id from Nomad's task id (`<alloc>/<task>/<8 hex>`): only [A-Za-z0-9_.-].

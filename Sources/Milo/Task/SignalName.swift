@@ -33,23 +33,27 @@ public enum SignalName {
 /// How a process handles signals, from the `SigCgt`/`SigIgn` masks and `NSpid` of
 /// `/proc/<pid>/status`.
 ///
-/// milo's JVM is PID 1 of its container's pid namespace. The kernel delivers a signal to a
-/// namespace's init only when init has a handler for it (SIGKILL and SIGSTOP from an ancestor
-/// namespace excepted): a signal whose default action would kill an ordinary process (SIGUSR1
-/// for a JVM) is silently discarded. Nomad's `java` driver runs the JVM as an ordinary process,
-/// where the same signal kills it.
+/// The kernel delivers a signal to a pid namespace's init only when init has a handler for it or
+/// blocks it (SIGKILL and SIGSTOP from an ancestor namespace excepted): otherwise a signal whose
+/// default action would kill an ordinary process is silently discarded. milo's containers start
+/// with `milo init`, which blocks and forwards every signal, so the JVM behaves as under Nomad's
+/// `java` driver; a container whose JVM is its first process (a binary task users cannot
+/// execute) discards e.g. SIGUSR1, and milo refuses such a signal instead of reporting it sent.
 public struct SignalDisposition: Sendable, Equatable {
   /// Signals the process has a handler for.
   public var caught: Set<Int32>
   /// Signals the process ignores.
   public var ignored: Set<Int32>
+  /// Signals the process blocks (they stay pending until it takes them).
+  public var blocked: Set<Int32>
   /// The process's pid in the innermost pid namespace it belongs to (1 = that namespace's init).
   public var innermostPid: Int32
 
-  public init(caught: Set<Int32>, ignored: Set<Int32>, innermostPid: Int32) {
+  public init(caught: Set<Int32>, ignored: Set<Int32>, innermostPid: Int32, blocked: Set<Int32> = []) {
     self.caught = caught
     self.ignored = ignored
     self.innermostPid = innermostPid
+    self.blocked = blocked
   }
 
   /// Reads `/proc/<pid>/status`; nil when the process is gone.
@@ -61,6 +65,7 @@ public struct SignalDisposition: Sendable, Equatable {
   public static func parse(status text: String) -> SignalDisposition? {
     var caught: Set<Int32>?
     var ignored: Set<Int32>?
+    var blocked: Set<Int32> = []
     var innermost: Int32?
     for line in text.split(separator: "\n") {
       let parts = line.split(separator: ":", maxSplits: 1)
@@ -69,25 +74,26 @@ public struct SignalDisposition: Sendable, Equatable {
       switch parts[0] {
       case "SigCgt": caught = mask(value)
       case "SigIgn": ignored = mask(value)
+      case "SigBlk": blocked = mask(value) ?? []
       case "NSpid": innermost = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).last.flatMap { Int32($0) }
       case "Pid": if innermost == nil { innermost = Int32(value) }
       default: break
       }
     }
     guard let caught, let ignored, let innermost else { return nil }
-    return SignalDisposition(caught: caught, ignored: ignored, innermostPid: innermost)
+    return SignalDisposition(caught: caught, ignored: ignored, innermostPid: innermost, blocked: blocked)
   }
 
   /// Whether the process is the init of its (innermost) pid namespace.
   public var isNamespaceInit: Bool { innermostPid == 1 }
 
   /// Whether the kernel discards `signal` sent to this process from an ancestor pid namespace
-  /// (the plugin and the supervisor are in the host's): only for a namespace init without a
-  /// handler for it.
+  /// (the plugin and the supervisor are in the host's): only for a namespace init that neither
+  /// handles nor blocks it.
   public func discards(_ signal: Int32) -> Bool {
     guard isNamespaceInit else { return false }
     if signal == SIGKILL || signal == SIGSTOP { return false }
-    return !caught.contains(signal)
+    return !caught.contains(signal) && !blocked.contains(signal)
   }
 
   /// A hexadecimal signal mask (bit n-1 = signal n) as a set of signal numbers.
@@ -101,8 +107,9 @@ public struct SignalDisposition: Sendable, Equatable {
   /// What to tell a person whose signal was discarded.
   public static func discardedMessage(_ name: String) -> String {
     let upper = name.uppercased().hasPrefix("SIG") ? name.uppercased() : "SIG" + name.uppercased()
-    return "\(upper) was not delivered: the JVM runs as PID 1 in its container and has no handler for \(upper),"
-      + " so the kernel discards it (an ordinary process would be terminated). Handle it in the application"
-      + " (e.g. sun.misc.Signal.handle), or stop the task to end it."
+    return "\(upper) was not sent: the JVM runs as PID 1 in its container (milo's binary is not executable"
+      + " by task users, so it cannot run as the container's init) and has no handler for \(upper), so the"
+      + " kernel would discard it. Make the milo binary mode 0755 and restart the task, handle \(upper) in"
+      + " the application (e.g. sun.misc.Signal.handle), or stop the task to end it."
   }
 }

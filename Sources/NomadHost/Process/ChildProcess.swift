@@ -29,7 +29,8 @@ final class ChildProcess: Sendable {
       withCStrings(environment) { envPointer in
         var options = milo_spawn_options(
           stdin_fd: stdin, stdout_fd: stdout, stderr_fd: stderr,
-          new_session: newSession ? 1 : 0, unmount_in_private_ns: nil, working_dir: nil)
+          new_session: newSession ? 1 : 0, unmount_in_private_ns: nil, working_dir: nil,
+          pass_fd: -1)
         if let workingDirectory {
           return workingDirectory.withCString { dir in
             options.working_dir = dir

@@ -1,0 +1,57 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The milo binary as it is mounted into a container to run `milo init` there.
+///
+/// The binary is bound read-only at `/.milo/init`. A build that links shared libraries from
+/// outside the directories every container already gets (a development build linking the Swift
+/// runtime from its toolchain) also needs those directories, bound read-only at the same paths.
+public struct InitBinary: Sendable, Equatable {
+  /// Where the binary appears in the container.
+  public static let containerPath = "/.milo/init"
+
+  /// The binary on the host.
+  public var hostPath: String
+  /// Directories of shared libraries the binary loads that containers do not otherwise see.
+  public var libraryDirs: [String]
+
+  public init(hostPath: String, libraryDirs: [String] = []) {
+    self.hostPath = hostPath
+    self.libraryDirs = libraryDirs
+  }
+
+  /// The running binary, if every task user can execute it; nil (tasks run without an init)
+  /// otherwise.
+  public static func current(executable: String) -> InitBinary? {
+    var info = stat()
+    guard stat(executable, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+      info.st_mode & S_IXOTH != 0
+    else { return nil }
+    let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
+    return InitBinary(hostPath: executable, libraryDirs: foreignLibraryDirs(maps: maps))
+  }
+
+  /// Directories of the shared objects in a `/proc/<pid>/maps` text that are outside the host
+  /// trees bound into every container (/usr and the merged-/usr links).
+  static func foreignLibraryDirs(maps: String) -> [String] {
+    var dirs = Set<String>()
+    for line in maps.split(separator: "\n") {
+      guard let slash = line.firstIndex(of: "/") else { continue }
+      let path = String(line[slash...])
+      guard path.contains(".so"), !path.hasSuffix(" (deleted)") else { continue }
+      let dir = (path as NSString).deletingLastPathComponent
+      let covered = ["/usr/", "/lib/", "/lib64/", "/lib32/", "/libx32/"].contains { (dir + "/").hasPrefix($0) }
+      if !covered { dirs.insert(dir) }
+    }
+    return dirs.sorted()
+  }
+
+  /// The container's mounts for the binary and its libraries.
+  var mounts: [OCISpec.Mount] {
+    [.bind(hostPath, at: Self.containerPath, readOnly: true)]
+      + libraryDirs.map { .bind($0, readOnly: true) }
+  }
+}

@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+import CMiloSys
+
+/// `milo init`: the first process of a task's container, so that the JVM is an ordinary process.
+///
+/// The kernel treats a pid namespace's init specially: a signal it has no handler for is
+/// discarded (SIGUSR1 would not end a JVM, as it does under Nomad's `java` driver), and orphans
+/// are re-parented to it (processes left behind by `nomad alloc exec` would stay zombies). This
+/// init runs the command as its child, forwards every signal it receives to it, reaps orphans,
+/// and exits with the child's status. The exact status (code, or the signal that killed the
+/// child) is written to descriptor 3 when the supervisor passed one, because an init cannot die
+/// by a signal it would forward and so can only exit with 128+signal.
+public enum ContainerInit {
+  /// The descriptor the supervisor passes for the exact status (`crun run --preserve-fds 1`).
+  public static let statusFD: Int32 = 3
+
+  /// Signals that are not forwarded: SIGCHLD is the init's own, SIGKILL and SIGSTOP cannot be
+  /// caught, and faults stay synchronous so a bug in the init itself is not hidden.
+  static let kept: Set<Int32> = [
+    SIGCHLD, SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS,
+  ]
+
+  /// Runs `arguments` (an absolute program path and its arguments) and returns the exit code for
+  /// the init itself.
+  public static func run(arguments: [String]) -> Int32 {
+    guard let program = arguments.first else {
+      fail("milo init: no command given (usage: milo init <program> [arguments...])")
+      return 127
+    }
+    let forwarded = (1..<32).map { Int32($0) }.filter { !kept.contains($0) }
+    let signals = forwarded + [SIGCHLD]
+    // Blocked signals are queued even for a namespace's init, so none is lost before the read.
+    let sigfd = signals.withUnsafeBufferPointer { milo_signalfd_open($0.baseAddress, Int32($0.count)) }
+    guard sigfd >= 0 else {
+      fail("milo init: signalfd: \(String(cString: strerror(-sigfd)))")
+      return 127
+    }
+    _ = milo_set_subreaper()
+    let hasStatusFD = fcntl(statusFD, F_GETFD) >= 0
+    if hasStatusFD { _ = fcntl(statusFD, F_SETFD, FD_CLOEXEC) }
+
+    let child: pid_t
+    do {
+      child = try Spawn.start(
+        arguments, environment: currentEnvironment(), stdio: Spawn.Stdio(stdin: 0, stdout: 1, stderr: 2))
+    } catch {
+      fail("milo init: cannot run \(program): \(error)")
+      return error.errno == ENOENT ? 127 : 126
+    }
+    milo_release_startup_memory()
+
+    var pollFD = pollfd(fd: sigfd, events: Int16(POLLIN), revents: 0)
+    while true {
+      if poll(&pollFD, 1, -1) < 0 && errno != EINTR { break }
+      while true {
+        let sig = milo_signalfd_read(sigfd)
+        if sig <= 0 { break }
+        if sig != SIGCHLD {
+          kill(child, sig)
+          continue
+        }
+        if let status = reapAll(child: child) {
+          if hasStatusFD { Posix.writeAll(statusFD, Array(ExitStatusLine.render(status).utf8)) }
+          return Spawn.exitCode(status)
+        }
+      }
+    }
+    // poll failed: the child cannot be followed any more; end it rather than linger.
+    kill(child, SIGKILL)
+    return Spawn.exitCode(Spawn.waitFor(child))
+  }
+
+  /// Reaps every exited process; returns `child`'s wait status once it has exited.
+  static func reapAll(child: pid_t) -> Int32? {
+    var result: Int32?
+    while true {
+      var status: Int32 = 0
+      let pid = waitpid(-1, &status, WNOHANG)
+      if pid <= 0 { return result }
+      if pid == child { result = status }
+    }
+  }
+
+  private static func fail(_ message: String) {
+    Posix.writeAll(2, Array((message + "\n").utf8))
+  }
+}
+
+/// The one line `milo init` writes for the supervisor: `exit <code>` or `signal <number>`.
+public enum ExitStatusLine {
+  /// The line for a raw wait status.
+  public static func render(_ status: Int32) -> String {
+    if milo_wifsignaled(status) != 0 { return "signal \(milo_wtermsig(status))\n" }
+    return "exit \(milo_wexitstatus(status))\n"
+  }
+
+  /// A raw wait status equivalent to the line (nil when it is not one): `exit 3` → 3 << 8,
+  /// `signal 9` → 9.
+  public static func parse(_ text: String) -> Int32? {
+    let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+    guard parts.count == 2, let value = Int32(parts[1]), (0...255).contains(value) else { return nil }
+    switch parts[0] {
+    case "exit": return value << 8
+    case "signal" where value > 0 && value < 128: return value
+    default: return nil
+    }
+  }
+}

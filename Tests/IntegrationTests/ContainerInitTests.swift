@@ -1,0 +1,102 @@
+import CMiloSys
+import Foundation
+import MiloSupervisor
+import Testing
+
+/// `milo init` run directly (outside a container): the exit status it reports, signal
+/// forwarding, and errors. Inside containers it is covered by the operations and exec suites.
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: Fixtures.miloBinary), "needs the milo binary"))
+struct ContainerInitTests {
+  struct Outcome {
+    var status: Int32
+    var statusLine: String
+    var stdout: String
+    var stderr: String
+  }
+
+  /// Runs `milo init <command>` with a status pipe on descriptor 3, as the supervisor does;
+  /// `whenReady` runs with the init's pid once its stdout has shown `ready`.
+  static func run(_ command: [String], whenReady: ((pid_t) -> Void)? = nil) throws -> Outcome {
+    var out: [Int32] = [0, 0]
+    var err: [Int32] = [0, 0]
+    var status: [Int32] = [0, 0]
+    #expect(milo_pipe2(&out, O_CLOEXEC) == 0 && milo_pipe2(&err, O_CLOEXEC) == 0)
+    #expect(milo_pipe2(&status, O_CLOEXEC) == 0)
+    let pid = try Spawn.start(
+      [Fixtures.miloBinary, "init"] + command, environment: currentEnvironment(),
+      stdio: Spawn.Stdio(stdin: -1, stdout: out[1], stderr: err[1]), passFD: status[1])
+    close(out[1])
+    close(err[1])
+    close(status[1])
+    var stdout = ""
+    var ready = whenReady == nil
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let n = chunk.withUnsafeMutableBytes { read(out[0], $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { break }
+      stdout += String(decoding: chunk[0..<n], as: UTF8.self)
+      if !ready && stdout.contains("ready\n") {
+        ready = true
+        whenReady?(pid)
+      }
+    }
+    let waitStatus = Spawn.waitFor(pid)
+    func drain(_ fd: Int32) -> String {
+      var text = ""
+      while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n <= 0 { break }
+        text += String(decoding: chunk[0..<n], as: UTF8.self)
+      }
+      close(fd)
+      return text
+    }
+    close(out[0])
+    return Outcome(status: waitStatus, statusLine: drain(status[0]), stdout: stdout, stderr: drain(err[0]))
+  }
+
+  @Test func anExitCodeIsPassedOnExactly() throws {
+    let outcome = try Self.run(["/bin/sh", "-c", "echo hello; echo oops >&2; exit 3"])
+    #expect(Spawn.exitCode(outcome.status) == 3)
+    #expect(outcome.statusLine == "exit 3\n")
+    #expect(outcome.stdout == "hello\n")
+    #expect(outcome.stderr == "oops\n")
+  }
+
+  /// The init cannot die by the signal that killed the app (it is PID 1 in a container), so it
+  /// exits 128+N and reports the signal itself on descriptor 3.
+  @Test func aSignalDeathIsReportedAsTheSignal() throws {
+    let outcome = try Self.run(["/bin/sh", "-c", "kill -USR1 $$; sleep 5"])
+    #expect(Spawn.exitCode(outcome.status) == 138)
+    #expect(milo_wifexited(outcome.status) != 0)
+    #expect(outcome.statusLine == "signal 10\n")
+  }
+
+  /// Signals sent to the init reach the app: one it handles (TERM, trapped) and one whose
+  /// default action ends it (USR1).
+  @Test func signalsAreForwardedToTheApp() throws {
+    let script = "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done"
+    let trapped = try Self.run(["/bin/sh", "-c", script]) { pid in kill(pid, SIGTERM) }
+    #expect(trapped.stdout == "ready\ngot-term\n")
+    #expect(trapped.statusLine == "exit 7\n")
+    #expect(Spawn.exitCode(trapped.status) == 7)
+
+    let ended = try Self.run(["/bin/sh", "-c", "echo ready; while :; do sleep 0.05; done"]) { pid in
+      kill(pid, SIGUSR1)
+    }
+    #expect(ended.statusLine == "signal 10\n")
+    #expect(Spawn.exitCode(ended.status) == 138)
+  }
+
+  @Test func aMissingProgramIsExplained() throws {
+    let outcome = try Self.run(["/nonexistent/java", "-version"])
+    #expect(Spawn.exitCode(outcome.status) == 127)
+    #expect(outcome.statusLine == "")
+    #expect(outcome.stderr == "milo init: cannot run /nonexistent/java: start /nonexistent/java: No such file or directory\n")
+
+    let empty = try Self.run([])
+    #expect(Spawn.exitCode(empty.status) == 127)
+    #expect(empty.stderr == "milo init: no command given (usage: milo init <program> [arguments...])\n")
+  }
+}
