@@ -11,9 +11,8 @@ final class EventBus: Sendable {
     subscription().events
   }
 
-  /// A new subscription and a way to end it from elsewhere — for a `TaskEvents` handler, whose
-  /// task gRPC does not cancel when Nomad goes away: end it from `withRPCCancellationHandler`.
-  /// Up to 256 events wait for a slow consumer (then the oldest are dropped).
+  /// A new subscription and a way to end it from elsewhere. Up to 256 events wait for a slow
+  /// consumer (then the oldest are dropped).
   func subscription() -> (events: AsyncStream<Proto.TaskEvent>, end: @Sendable () -> Void) {
     let (stream, continuation) = AsyncStream.makeStream(
       of: Proto.TaskEvent.self, bufferingPolicy: .bufferingNewest(256))

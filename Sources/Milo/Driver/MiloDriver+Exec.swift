@@ -46,15 +46,15 @@ extension MiloDriver {
   public func execTask(id: String, command: [String], timeout: Duration) async throws -> (
     stdout: [UInt8], stderr: [UInt8], result: Proto.ExitResult
   ) {
-    let cancelled = RPCCancelled()
-    return try await withRPCCancellationHandler {
+    let cancelled = CancellationFlag()
+    return try await withTaskCancellationHandler {
       try await execTask(id: id, command: command, timeout: timeout, cancelled: cancelled)
-    } onCancelRPC: {
+    } onCancel: {
       cancelled.set()
     }
   }
 
-  private func execTask(id: String, command: [String], timeout: Duration, cancelled: RPCCancelled) async throws -> (
+  private func execTask(id: String, command: [String], timeout: Duration, cancelled: CancellationFlag) async throws -> (
     stdout: [UInt8], stderr: [UInt8], result: Proto.ExitResult
   ) {
     guard !command.isEmpty else { throw DriverError.invalidArgument("exec: the command is empty") }
@@ -122,16 +122,16 @@ extension MiloDriver {
     requests: RPCAsyncSequence<Proto.ExecStreamingRequest, any Error>,
     send: @Sendable (Proto.ExecStreamingResponse) async throws -> Void
   ) async throws {
-    let cancelled = RPCCancelled()
-    try await withRPCCancellationHandler {
+    let cancelled = CancellationFlag()
+    try await withTaskCancellationHandler {
       try await execTaskStreaming(requests: requests, cancelled: cancelled, send: send)
-    } onCancelRPC: {
+    } onCancel: {
       cancelled.set()
     }
   }
 
   private func execTaskStreaming(
-    requests: RPCAsyncSequence<Proto.ExecStreamingRequest, any Error>, cancelled: RPCCancelled,
+    requests: RPCAsyncSequence<Proto.ExecStreamingRequest, any Error>, cancelled: CancellationFlag,
     send: @Sendable (Proto.ExecStreamingResponse) async throws -> Void
   ) async throws {
     let session = ExecSession()

@@ -1,5 +1,4 @@
 import Foundation
-import GRPCCore
 import MiloSupervisor
 import NomadPlugin
 import Synchronization
@@ -13,16 +12,16 @@ extension MiloDriver {
     id: String, interval: Duration, _ send: @Sendable (Proto.TaskStats) async throws -> Void
   ) async throws {
     let task = try await task(id)
-    let cancelled = RPCCancelled()
-    try await withRPCCancellationHandler {
+    let cancelled = CancellationFlag()
+    try await withTaskCancellationHandler {
       try await statsLoop(task, interval: interval, cancelled: cancelled, send)
-    } onCancelRPC: {
+    } onCancel: {
       cancelled.set()
     }
   }
 
   private func statsLoop(
-    _ task: MiloTask, interval: Duration, cancelled: RPCCancelled,
+    _ task: MiloTask, interval: Duration, cancelled: CancellationFlag,
     _ send: @Sendable (Proto.TaskStats) async throws -> Void
   ) async throws {
     let id = task.id
@@ -64,33 +63,4 @@ extension MiloDriver {
   static let exitPoll: Duration = .milliseconds(50)
 
   static let nodeComputeMHz = TaskStatsBuilder.nodeComputeMHz()
-}
-
-/// Set when gRPC cancels an RPC (the caller went away). grpc-swift 2 signals that through the
-/// RPC's cancellation handle, not by cancelling the handler's task, so long-running handlers
-/// must watch for it (`withRPCCancellationHandler`).
-final class RPCCancelled: Sendable {
-  private let flag = Atomic<Bool>(false)
-  private let actions = Mutex<[@Sendable () -> Void]>([])
-
-  var isSet: Bool { flag.load(ordering: .acquiring) }
-
-  func set() {
-    flag.store(true, ordering: .releasing)
-    let pending = actions.withLock { actions in
-      defer { actions = [] }
-      return actions
-    }
-    pending.forEach { $0() }
-  }
-
-  /// Runs `action` when the RPC is cancelled (at once if it already is).
-  func onCancel(_ action: @escaping @Sendable () -> Void) {
-    let now = actions.withLock { actions -> Bool in
-      if isSet { return true }
-      actions.append(action)
-      return false
-    }
-    if now { action() }
-  }
 }

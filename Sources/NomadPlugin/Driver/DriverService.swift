@@ -13,6 +13,23 @@ struct DriverService<Driver: NomadDriver>: DriverProto.SimpleServiceProtocol {
     do { return try await body() } catch { throw error.asRPCError }
   }
 
+  /// Runs a long-lived handler body (a stream Nomad ends by going away, an exec) so that the
+  /// driver sees the caller leave as task cancellation. grpc-swift does not cancel a handler's
+  /// task when the client cancels or disconnects; it only calls `withRPCCancellationHandler`'s
+  /// handler. The body runs in a task cancelled from there, and when this handler's own task is.
+  private func untilRPCCancelled<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    let work = Task { try await body() }
+    return try await withTaskCancellationHandler {
+      try await withRPCCancellationHandler {
+        try await mapErrors { try await work.value }
+      } onCancelRPC: {
+        work.cancel()
+      }
+    } onCancel: {
+      work.cancel()
+    }
+  }
+
   func taskConfigSchema(
     request: Hashicorp_Nomad_Plugins_Drivers_Proto_TaskConfigSchemaRequest, context: ServerContext
   ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_TaskConfigSchemaResponse {
@@ -34,7 +51,8 @@ struct DriverService<Driver: NomadDriver>: DriverProto.SimpleServiceProtocol {
     response: RPCWriter<Hashicorp_Nomad_Plugins_Drivers_Proto_FingerprintResponse>,
     context: ServerContext
   ) async throws {
-    try await mapErrors { try await driver.fingerprint { try await response.write($0) } }
+    let driver = self.driver
+    try await untilRPCCancelled { try await driver.fingerprint { try await response.write($0) } }
   }
 
   func recoverTask(
@@ -110,7 +128,8 @@ struct DriverService<Driver: NomadDriver>: DriverProto.SimpleServiceProtocol {
       ? Duration.seconds(request.collectionInterval.seconds)
         + Duration.nanoseconds(Int64(request.collectionInterval.nanos))
       : .seconds(1)
-    try await mapErrors {
+    let driver = self.driver
+    try await untilRPCCancelled {
       try await driver.taskStats(id: request.taskID, interval: interval) { stats in
         var message = Hashicorp_Nomad_Plugins_Drivers_Proto_TaskStatsResponse()
         message.stats = stats
@@ -124,7 +143,8 @@ struct DriverService<Driver: NomadDriver>: DriverProto.SimpleServiceProtocol {
     response: RPCWriter<Hashicorp_Nomad_Plugins_Drivers_Proto_DriverTaskEvent>,
     context: ServerContext
   ) async throws {
-    try await mapErrors { try await driver.taskEvents { try await response.write($0) } }
+    let driver = self.driver
+    try await untilRPCCancelled { try await driver.taskEvents { try await response.write($0) } }
   }
 
   func signalTask(
@@ -139,7 +159,8 @@ struct DriverService<Driver: NomadDriver>: DriverProto.SimpleServiceProtocol {
   func execTask(
     request: Hashicorp_Nomad_Plugins_Drivers_Proto_ExecTaskRequest, context: ServerContext
   ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_ExecTaskResponse {
-    try await mapErrors {
+    let driver = self.driver
+    return try await untilRPCCancelled {
       let timeout = request.hasTimeout
         ? Duration.seconds(request.timeout.seconds) + Duration.nanoseconds(Int64(request.timeout.nanos))
         : .seconds(60)
@@ -158,7 +179,8 @@ struct DriverService<Driver: NomadDriver>: DriverProto.SimpleServiceProtocol {
     response: RPCWriter<Proto.ExecStreamingResponse>,
     context: ServerContext
   ) async throws {
-    try await mapErrors {
+    let driver = self.driver
+    try await untilRPCCancelled {
       try await driver.execTaskStreaming(requests: request) { try await response.write($0) }
     }
   }
