@@ -31,8 +31,8 @@ struct LimitsTests {
       #expect(terminated.signal == 9)
       #expect(terminated.details["oom_killed"] == "true")
       #expect(terminated.displayMessage == "Exit Code: 137, Signal: 9")
-      // milo's own event says why, for `nomad alloc status`. (It races the exit: NomadHost's
-      // task runner stops listening once the task is dead, so look at what the driver sent.)
+      // milo's own event says why, for `nomad alloc status`. It may arrive after the exit, and
+      // still joins the dead task's events, as in Nomad (until the alloc is collected).
       let manager = try await harness.driver
       let taskID = try #require(await runner.taskHandle?.config.id)
       #expect(await Ops.waitUntil(.seconds(5)) { await manager.receivedTaskEvents.contains { $0.taskID == taskID && $0.message.contains("OOM") } })
@@ -40,6 +40,13 @@ struct LimitsTests {
       #expect(oom?.message == "Task was OOM-killed: it used more memory than its limit")
       #expect(oom?.annotations == ["oom_killed": "true"])
       #expect(oom?.allocID == alloc.allocID && oom?.taskName == "java-app")
+      let shown = await Ops.waitUntil(.seconds(5)) {
+        await runner.taskState.events.contains {
+          $0.type == TaskEvent.Kind.driverMessage && $0.displayMessage == "Task was OOM-killed: it used more memory than its limit"
+        }
+      }
+      let messages = await runner.taskState.events.map(\.displayMessage)
+      #expect(shown, "\(messages)")
       let stdout = Ops.string(try await harness.logs(alloc))
       #expect(!stdout.contains("holding"), "it never got to hold 200 MiB: \(stdout)")
     }

@@ -219,7 +219,8 @@ public actor TaskRunner {
 
   func finish() async -> TaskState {
     updateState(.dead, event: nil)
-    driverEventsTask?.cancel()
+    // Driver events keep arriving after the task is dead (an OOM report races WaitTask's
+    // answer): Nomad hands them to the task runner until the alloc is garbage-collected.
     // Stop hooks: logmon.
     await logMon?.stop()
     persist(runComplete: true)
@@ -371,6 +372,12 @@ public actor TaskRunner {
     } catch {
       logger.warning("error persisting task state", metadata: ["error": "\(error)"])
     }
+  }
+
+  /// Stops taking driver events (the alloc is being destroyed).
+  func stopDriverEvents() {
+    driverEventsTask?.cancel()
+    driverEventsTask = nil
   }
 
   func startDriverEvents() {
