@@ -136,6 +136,31 @@ struct LimitsTests {
     }
   }
 
+  /// `cpu_hard_limit` caps the task at its `cpu` share of the node, as a CFS quota on every
+  /// core (Docker's rule with Nomad's PercentTicks): a spinning thread is throttled to it.
+  @Test func cpuHardLimitThrottlesABusyLoop() async throws {
+    try await Ops.withHarness("limit-cpu-hard") { harness, allocs in
+      try await Self.requireV1(harness)
+      let task = MiloHarness.testAppTask(
+        ["busy", "1"], jvmOptions: ["-Xmx64m", "-Xshare:auto"], extraConfig: ["cpu_hard_limit": .bool(true)],
+        resources: ResourcesSpec(cpu: 500, memoryMB: 256))
+      let (alloc, runner) = try await allocs.run(task)
+      let state = try await Ops.started(harness, alloc, runner, log: "busy with 1 threads")
+      let ticks = try #require(await runner.taskHandle?.config.resources.linuxResources.percentTicks)
+      let cores = ProcessInfo.processInfo.activeProcessorCount
+      let quota = Int64(ticks * 100_000) * Int64(cores)
+      #expect(ticks > 0)
+      #expect(Ops.cgroupV1("cpu", state, "cpu.cfs_quota_us") == "\(quota)")
+      #expect(Ops.cgroupV1("cpu", state, "cpu.cfs_period_us") == "100000")
+      #expect(Ops.cgroupV1("cpu", state, "cpu.shares") == "500")
+      let limit = Double(quota) / 1000  // percent of one CPU
+      let measured = try await Self.cpu(runner.stats(interval: .milliseconds(500)), samples: 4)
+      Ops.report("busy thread with cpu_hard_limit (quota \(limit)% of a CPU): \(measured)")
+      #expect(measured.percent < limit * 1.25 + 2, "quota \(limit)%: \(measured.percent)%")
+      #expect(measured.throttledPeriodsGrowth >= 5, "periods throttled: \(measured.throttledPeriodsGrowth)")
+    }
+  }
+
   struct CPU {
     var percent: Double
     var user: Double

@@ -33,7 +33,8 @@ private func encode(_ values: [String: MsgpackValue]) throws -> [UInt8] {
         "jar_path": "local/app.jar", "class": "com.example.Main", "class_path": "local/*",
         "jvm_options": Cty.stringList(["-Xmx1g", "-XX:+UseZGC"]), "args": Cty.stringList(["serve", ""]),
         "java_version": "21", "java_home": "/usr/lib/jvm/temurin-21", "cap_add": Cty.stringList(["CAP_NET_RAW"]),
-        "work_dir": "/local", "pids_limit": Cty.number(Int64(256)),
+        "work_dir": "/local", "pids_limit": Cty.number(Int64(256)), "cpu_hard_limit": true,
+        "cpu_cfs_period": Cty.number(Int64(50000)),
       ]))
     var expected = TaskOptions()
     expected.jarPath = "local/app.jar"
@@ -46,6 +47,8 @@ private func encode(_ values: [String: MsgpackValue]) throws -> [UInt8] {
     expected.capAdd = ["net_raw"]
     expected.workDir = "/local"
     expected.pidsLimit = 256
+    expected.cpuHardLimit = true
+    expected.cpuCFSPeriod = 50000
     #expect(options == expected)
   }
 
@@ -75,7 +78,7 @@ private func encode(_ values: [String: MsgpackValue]) throws -> [UInt8] {
     #expect(
       TaskOptions.schema.names == [
         "jar_path", "class", "class_path", "jvm_options", "args", "java_version", "java_home", "cap_add", "work_dir",
-        "pids_limit",
+        "pids_limit", "cpu_hard_limit", "cpu_cfs_period",
       ])
     #expect(TaskOptions.schema.attributes.allSatisfy { $0.defaultValue == nil && !$0.required })
   }

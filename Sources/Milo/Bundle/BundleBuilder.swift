@@ -20,6 +20,27 @@ public struct BundleRequest: Sendable {
   public var initBinary: InitBinary?
   /// The most processes and threads the container may have (nil: unlimited).
   public var pidsLimit: Int64?
+  /// A CFS quota from the task's `cpu_hard_limit` (nil: shares only, unless Nomad sends a quota).
+  public var cpuQuota: CPUQuota?
+}
+
+/// A CFS bandwidth limit: `quota` microseconds of CPU time per `period` microseconds.
+public struct CPUQuota: Sendable, Equatable {
+  public var quota: Int64
+  public var period: UInt64
+
+  public init(quota: Int64, period: UInt64) {
+    self.quota = quota
+    self.period = period
+  }
+
+  /// Docker's `cpu_hard_limit`: the task's share of the node's compute (Nomad's `PercentTicks`)
+  /// of every core, per period. Nil when there is nothing to cap (no share).
+  public static func hardLimit(percentTicks: Double, period: UInt64, cores: Int) -> CPUQuota? {
+    let perCore = Int64(percentTicks * Double(period))
+    guard perCore > 0 else { return nil }
+    return CPUQuota(quota: perCore * Int64(max(cores, 1)), period: period)
+  }
 }
 
 /// Writes OCI bundles: a read-only rootfs of host binds and the task's own directories.
@@ -110,7 +131,7 @@ public enum BundleBuilder {
       hostname: hostname(for: request),
       mounts: mounts,
       linux: .init(
-        resources: resources(request.resources, pidsLimit: request.pidsLimit),
+        resources: resources(request.resources, pidsLimit: request.pidsLimit, cpuQuota: request.cpuQuota),
         cgroupsPath: request.cgroupsPath,
         namespaces: namespaces,
         maskedPaths: [
@@ -129,8 +150,11 @@ public enum BundleBuilder {
   }
 
   /// Limits from Nomad's resources: memory (hard limit = max(memory, memory_max), reservation =
-  /// memory when memory_max is larger), no swap, cpu shares, quota and cpuset; and the pids limit.
-  static func resources(_ task: Proto.TaskConfig?, pidsLimit: Int64? = nil) -> OCISpec.Resources {
+  /// memory when memory_max is larger), no swap, cpu shares, quota (Nomad's, else the task's hard
+  /// limit) and cpuset; and the pids limit.
+  static func resources(
+    _ task: Proto.TaskConfig?, pidsLimit: Int64? = nil, cpuQuota: CPUQuota? = nil
+  ) -> OCISpec.Resources {
     var result = OCISpec.Resources(devices: [.init(allow: false, access: "rwm")])
     if let pidsLimit, pidsLimit > 0 { result.pids = .init(limit: pidsLimit) }
     guard let task, task.hasResources else { return result }
@@ -151,6 +175,9 @@ public enum BundleBuilder {
     if linux.cpuQuota > 0 {
       cpu.quota = linux.cpuQuota
       cpu.period = UInt64(linux.cpuPeriod > 0 ? linux.cpuPeriod : 100_000)
+    } else if let cpuQuota {
+      cpu.quota = cpuQuota.quota
+      cpu.period = cpuQuota.period
     }
     if !linux.cpusetCpus.isEmpty { cpu.cpus = linux.cpusetCpus }
     if cpu != OCISpec.CPU() { result.cpu = cpu }

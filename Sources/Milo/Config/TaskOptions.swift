@@ -20,6 +20,10 @@ public struct TaskOptions: Sendable, Equatable, Codable {
   public var workDir: String?
   /// The most processes and threads the task may have (nil: the plugin's pids_limit).
   public var pidsLimit: Int64?
+  /// Enforce the task's `cpu` as a CFS quota (its share of the node's compute), not only shares.
+  public var cpuHardLimit = false
+  /// The CFS period in microseconds for `cpuHardLimit` (nil: 100000).
+  public var cpuCFSPeriod: Int64?
 
   public init() {}
 
@@ -36,6 +40,9 @@ public struct TaskOptions: Sendable, Equatable, Codable {
     HCLAttribute("work_dir", type: "string", help: "Working directory inside the container."),
     HCLAttribute(
       "pids_limit", type: "number", help: "Most processes and threads (JVM threads count); within the plugin's pids_limit."),
+    HCLAttribute(
+      "cpu_hard_limit", type: "bool", help: "Cap CPU at the task's `cpu` share of the node (a CFS quota), as Docker's option does."),
+    HCLAttribute("cpu_cfs_period", type: "number", help: "CFS period in microseconds for cpu_hard_limit (default 100000)."),
   ])
 
   /// Decodes the task options Nomad sends (go-cty msgpack).
@@ -58,6 +65,8 @@ public struct TaskOptions: Sendable, Equatable, Codable {
       options.capAdd = try object.stringList("cap_add").map(Capabilities.normalize)
       options.workDir = try text("work_dir")
       options.pidsLimit = try object.optionalInt("pids_limit").map { Int64($0) }
+      options.cpuHardLimit = try object.optionalBool("cpu_hard_limit") ?? false
+      options.cpuCFSPeriod = try object.optionalInt("cpu_cfs_period").map { Int64($0) }
     } catch {
       throw .invalidArgument("invalid task config: \(error)")
     }

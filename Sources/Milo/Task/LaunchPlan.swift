@@ -59,6 +59,7 @@ struct LaunchPlanner {
     }
 
     let pidsLimit = try Self.pidsLimit(task: options.pidsLimit, plugin: config.pidsLimit)
+    let cpuQuota = try Self.cpuQuota(options, task.resources.linuxResources.percentTicks)
 
     let containerID = Self.containerID(for: task.id)
     let taskStateDir = config.stateDir + "/tasks/" + containerID
@@ -72,7 +73,7 @@ struct LaunchPlanner {
         allocDir: task.allocDir, java: java, command: command, env: task.env, user: user,
         capabilities: options.capAdd, resources: task, networkNamespacePath: network,
         cgroupsPath: cgroupsPath, workDir: options.workDir, initBinary: initBinary,
-        pidsLimit: pidsLimit))
+        pidsLimit: pidsLimit, cpuQuota: cpuQuota))
     let cgroupRoot = "/sys/fs/cgroup"
     let oomFile: String? =
       switch report.cgroup {
@@ -108,6 +109,19 @@ struct LaunchPlanner {
         got: "pids_limit = \(task)", suggestion: "lower the task's pids_limit, or ask the operator to raise the plugin's.")
     }
     return task
+  }
+
+  /// The quota for `cpu_hard_limit` (nil without it), after checking `cpu_cfs_period`.
+  static func cpuQuota(_ options: TaskOptions, _ percentTicks: Double) throws(TaskError) -> CPUQuota? {
+    let period = options.cpuCFSPeriod ?? 100_000
+    guard (1000...1_000_000).contains(period) else {
+      throw TaskError(
+        "invalid cpu_cfs_period", expected: "microseconds between 1000 and 1000000",
+        got: "cpu_cfs_period = \(period)", suggestion: "remove cpu_cfs_period (default 100000), or set it within that range.")
+    }
+    guard options.cpuHardLimit else { return nil }
+    return CPUQuota.hardLimit(
+      percentTicks: percentTicks, period: UInt64(period), cores: ProcessInfo.processInfo.activeProcessorCount)
   }
 
   /// A container id from Nomad's task id (`<alloc>/<task>/<8 hex>`): only [A-Za-z0-9_.-].
