@@ -1,3 +1,4 @@
+import NomadPlugin
 import Testing
 
 @testable import Milo
@@ -19,8 +20,8 @@ import Testing
   }
 
   @Test func everyStandardSignalHasAName() {
-    #expect(Set(SignalName.table.values) == Set(1...31))
-    #expect(SignalName.table.count == 32)
+    #expect(Set(SignalNames.byName.values) == Set(1...31))
+    #expect(SignalNames.byName.count == 32)
   }
 
   @Test func unknownMessage() {

@@ -1,4 +1,5 @@
 import Foundation
+import NomadPlugin
 import SwiftProtobuf
 
 /// The control-socket operations of a `run` agent: `status`, `signal`, `stats`, `exec`.
@@ -149,22 +150,6 @@ public enum AgentControl {
 
   /// A JSON string literal.
   public static func quoteJSON(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if scalar.value < 0x20 {
-          out += String(format: "\\u%04x", scalar.value)
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return out + "\""
+    StringQuoting.quoted(text, .json)
   }
 }

@@ -1,3 +1,5 @@
+import NomadPlugin
+
 /// The go-plugin handshake line a plugin prints on stdout, parsed with go-plugin's client rules
 /// (hashicorp/go-plugin `client.go`, `(*Client).Start`), including its error texts.
 public struct PluginHandshake: Sendable, Equatable {
@@ -138,23 +140,7 @@ public struct PluginStartError: Error, CustomStringConvertible, Sendable, Equata
 
 /// Go's `%q` for simple strings.
 func goQuote(_ text: String) -> String {
-  var out = "\""
-  for scalar in text.unicodeScalars {
-    switch scalar {
-    case "\"": out += "\\\""
-    case "\\": out += "\\\\"
-    case "\n": out += "\\n"
-    case "\r": out += "\\r"
-    case "\t": out += "\\t"
-    default:
-      if scalar.value < 0x20 || scalar.value == 0x7f {
-        out += "\\x" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
-      } else {
-        out.unicodeScalars.append(scalar)
-      }
-    }
-  }
-  return out + "\""
+  StringQuoting.quoted(text, .go)
 }
 
 extension String {

@@ -1,3 +1,5 @@
+import NomadPlugin
+
 /// How a child process ended, as `waitpid(2)` reports it.
 public enum ProcessExitStatus: Sendable, Equatable, CustomStringConvertible {
   /// Normal exit with this code.

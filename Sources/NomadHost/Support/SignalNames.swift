@@ -3,33 +3,10 @@
 #elseif canImport(Musl)
   import Musl
 #endif
+import NomadPlugin
 
-/// Signal names as Nomad spells them (consul-template's `signals.SignalLookup`: "SIGHUP",
-/// "SIGTERM", ...) and Go's signal descriptions.
-public enum SignalNames {
-  /// Linux signal numbers by name.
-  public static let byName: [String: Int32] = [
-    "SIGABRT": SIGABRT, "SIGALRM": SIGALRM, "SIGBUS": SIGBUS, "SIGCHLD": SIGCHLD,
-    "SIGCONT": SIGCONT, "SIGFPE": SIGFPE, "SIGHUP": SIGHUP, "SIGILL": SIGILL, "SIGINT": SIGINT,
-    "SIGIO": SIGIO, "SIGIOT": SIGIOT, "SIGKILL": SIGKILL, "SIGPIPE": SIGPIPE, "SIGPROF": SIGPROF,
-    "SIGQUIT": SIGQUIT, "SIGSEGV": SIGSEGV, "SIGSTOP": SIGSTOP, "SIGSYS": SIGSYS,
-    "SIGTERM": SIGTERM, "SIGTRAP": SIGTRAP, "SIGTSTP": SIGTSTP, "SIGTTIN": SIGTTIN,
-    "SIGTTOU": SIGTTOU, "SIGURG": SIGURG, "SIGUSR1": SIGUSR1, "SIGUSR2": SIGUSR2,
-    "SIGVTALRM": SIGVTALRM, "SIGWINCH": SIGWINCH, "SIGXCPU": SIGXCPU, "SIGXFSZ": SIGXFSZ,
-  ]
-
-  /// The number for a name such as "SIGTERM" (also accepts "TERM"), or nil.
-  public static func number(_ name: String) -> Int32? {
-    let upper = name.uppercased()
-    return byName[upper] ?? byName["SIG" + upper]
-  }
-
-  /// The conventional name of a signal number, e.g. "SIGTERM".
-  public static func name(_ number: Int32) -> String {
-    byName.filter { $0.value == number && $0.key != "SIGIOT" }.keys.sorted().first
-      ?? "signal \(number)"
-  }
-
+/// Go's signal descriptions, for exit texts as Nomad prints them.
+extension SignalNames {
   /// Go's `syscall.Signal.String()` text: "killed", "terminated", "interrupt", ...
   public static func goDescription(_ number: Int32) -> String {
     switch number {
