@@ -83,7 +83,7 @@ let package = Package(
     .executableTarget(
       name: "milo-bench",
       dependencies: [
-        "NomadHost", "NomadPlugin", "MiloSupervisor",
+        "NomadHost", "NomadPlugin", "Milo", "MiloSupervisor",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],

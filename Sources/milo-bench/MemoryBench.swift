@@ -14,6 +14,7 @@ enum MemoryBench {
     var runs: [MiloRun] = []
     var supervisors: [ProcMemory] = []
     var jvms: [ProcMemory] = []
+    var inits: [ProcMemory] = []
     var pluginIdle: ProcMemory?
     var pluginLoaded: ProcMemory?
     var supervisorSamples: [[ProcMemory]] = []
@@ -51,10 +52,14 @@ enum MemoryBench {
         progress("memory: sample \(step + 1)/3: \(sample.count) supervisors, median RSS \(Fmt.mib(Stats.median(sample.map { Double($0.rss) }))) MiB")
       }
       supervisors = supervisorSamples.last ?? []
+      // The supervisor's child is the container's `milo init`, whose child is the JVM.
       for run in runs {
         guard let pid = session.supervisorPid(taskID: run.taskID) else { continue }
-        for child in Proc.children(of: pid) {
-          if let memory = ProcMemory.read(pid: child) { jvms.append(memory) }
+        for initPid in Proc.children(of: pid) {
+          if let memory = ProcMemory.read(pid: initPid) { inits.append(memory) }
+          for jvm in Proc.children(of: initPid) {
+            if let memory = ProcMemory.read(pid: jvm) { jvms.append(memory) }
+          }
         }
       }
       pluginLoaded = ProcMemory.read(pid: session.pluginPid)
@@ -93,6 +98,9 @@ enum MemoryBench {
         ["supervisor PSS"] + stats(pss),
         ["supervisor private (clean + dirty)"] + stats(priv),
         ["supervisor anonymous"] + stats(anon),
+        ["container init (`milo init`) RSS"] + stats(inits.map { Double($0.rss) }),
+        ["container init PSS"] + stats(inits.map { Double($0.pss) }),
+        ["container init anonymous"] + stats(inits.map { Double($0.anonymous) }),
         ["JVM RSS (`-Xmx16m`, for scale)"] + stats(jvmRSS),
         ["`cat` relaying a pipe into a FIFO (a C floor, for scale)", catFloor.map { Fmt.mib(Double($0.rss)) } ?? "n/a", "", ""],
       ])
@@ -135,6 +143,10 @@ enum MemoryBench {
         baseline: catFloor.map { "\(Fmt.mib(Double($0.pss))) / \(Fmt.mib(Double($0.privateBytes))) / \(Fmt.mib(Double($0.anonymous))) MiB `cat`" } ?? "n/a",
         delta: "—", ratio: catFloor.map { Fmt.ratio(Stats.median(pss) / Double($0.pss)) + " (PSS)" } ?? "n/a",
         target: "—", met: "—"),
+      SummaryRow(
+        benchmark: "memory", metric: "`milo init` (container PID 1) RSS / PSS / anonymous per task, median",
+        milo: "\(Fmt.mib(Stats.median(inits.map { Double($0.rss) }))) / \(Fmt.mib(Stats.median(inits.map { Double($0.pss) }))) / \(Fmt.mib(Stats.median(inits.map { Double($0.anonymous) }))) MiB",
+        baseline: "—", delta: "—", ratio: "—", target: "—", met: "—"),
       SummaryRow(
         benchmark: "memory", metric: "plugin RSS with \(tasks) tasks",
         milo: "\(Fmt.mib(loaded)) MiB", baseline: "\(Fmt.mib(idle)) MiB idle plugin",

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Milo
 import MiloSupervisor
 import NomadHost
 import NomadPlugin
@@ -166,16 +167,9 @@ final class MiloSession: Sendable {
     try? await driver.destroyTask(taskID: taskID, force: true)
   }
 
-  /// milo's container ID for a task ID (`LaunchPlanner.containerID`).
-  static func containerID(for taskID: String) -> String {
-    let mapped = taskID.unicodeScalars.map { scalar -> Character in
-      switch scalar {
-      case "a"..."z", "A"..."Z", "0"..."9", "-", ".": Character(scalar)
-      default: "_"
-      }
-    }
-    return "milo-" + String(mapped)
-  }
+  /// milo's container ID for a task ID.
+  static func containerID(for taskID: String) -> String { LaunchPlanner.containerID(for: taskID) }
+
 
   /// The bundle directory milo wrote for a running task.
   func bundleDir(taskID: String) -> String {

@@ -16,7 +16,7 @@ struct LaunchPlan: Sendable {
 
 /// Validates a task's inputs against the host and plans its container. Throws `TaskError` or
 /// `HostProblem`, whose text is what the job's author reads.
-struct LaunchPlanner {
+public struct LaunchPlanner {
   var config: PluginConfig
   var report: HostReport
   /// The binary to run as the container's first process (nil: the JVM is the first process).
@@ -125,7 +125,7 @@ struct LaunchPlanner {
   }
 
   /// A container id from Nomad's task id (`<alloc>/<task>/<8 hex>`): only [A-Za-z0-9_.-].
-  static func containerID(for taskID: String) -> String {
+  public static func containerID(for taskID: String) -> String {
     let mapped = taskID.unicodeScalars.map { scalar -> Character in
       switch scalar {
       case "a"..."z", "A"..."Z", "0"..."9", "-", ".": Character(scalar)
@@ -134,4 +134,5 @@ struct LaunchPlanner {
     }
     return "milo-" + String(mapped)
   }
+
 }
