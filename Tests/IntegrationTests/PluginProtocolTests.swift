@@ -33,13 +33,14 @@ struct PluginProtocolTests {
     #expect(
       pluginKeys == [
         "runtime", "runtime_path", "java_search_paths", "default_java_version", "default_java_home",
-        "default_user", "log_buffer_bytes", "allow_caps", "state_dir",
+        "default_user", "log_buffer_bytes", "allow_caps", "state_dir", "pids_limit",
       ])
     #expect(schema.object.attributes["runtime"]?.default.default.literal.value == "\"crun\"")
     let taskSchema = try #require(try await plugin.taskConfigSchema())
     #expect(
       Set(taskSchema.object.attributes.keys) == [
         "jar_path", "class", "class_path", "jvm_options", "args", "java_version", "java_home", "cap_add", "work_dir",
+        "pids_limit", "cpu_hard_limit", "cpu_cfs_period",
       ])
     #expect(taskSchema.object.attributes.values.allSatisfy { !$0.attr.required })
 
