@@ -3,6 +3,7 @@
 #elseif canImport(Musl)
   import Musl
 #endif
+import CMiloSys
 
 /// The write side of one log FIFO (Nomad's logmon reads the other side).
 ///
@@ -22,6 +23,8 @@ public struct FifoSink: Sendable {
   private var nextAttempt: UInt64 = 0
   /// How long to wait between reconnection attempts.
   public var retryNanos: UInt64 = 50_000_000
+  /// The kernel buffer to grow a newly opened FIFO to (0: leave it as the reader made it).
+  public var pipeBytes: Int32 = 0
 
   public init(path: String) {
     self.path = path
@@ -47,6 +50,7 @@ public struct FifoSink: Sendable {
     } else {
       if fd >= 0 { systemClose(fd) }
       fd = newFD
+      if pipeBytes > 0 && known && (info.st_mode & S_IFMT) == S_IFIFO { _ = milo_grow_pipe(fd, pipeBytes) }
       device = known ? info.st_dev : 0
       inode = known ? info.st_ino : 0
     }

@@ -3,6 +3,7 @@
 #elseif canImport(Musl)
   import Musl
 #endif
+import CMiloSys
 
 /// How a stream's bytes are released to the log reader.
 public struct RelayPolicy: Sendable {
@@ -22,8 +23,11 @@ public struct RelayPolicy: Sendable {
 
 /// Relays one container stream (a pipe) into one log FIFO through a bounded `LogBuffer`.
 ///
-/// The pipe is always drained at once, so the application never blocks on a slow reader; when
-/// the buffer is full the oldest whole lines are dropped and a marker line reports the count.
+/// While the reader is attached and taking bytes, a full buffer holds the application back
+/// (the pipe is left unread); when the reader is absent or stalled for `stallNanos` the pipe is
+/// drained at once, the oldest whole lines are dropped and a marker line reports the count.
+/// Bytes are read straight into the buffer's ring and written from it, through pipes grown to
+/// `pipeBytes`, so the steady state costs one read and about one write per pipeful.
 public struct StreamRelay: Sendable {
   /// `stdout` or `stderr`, used in the drop marker.
   public let name: String
@@ -53,14 +57,26 @@ public struct StreamRelay: Sendable {
   public private(set) var bytesIn: UInt64 = 0
   public private(set) var bytesOut: UInt64 = 0
 
-  public init(name: String, input: Int32, sinkPath: String, capacity: Int, policy: RelayPolicy) {
+  /// `pipeBytes` is the kernel buffer the relay asks for on the container's pipe and on the
+  /// FIFO (grown only, silently left as it is when the kernel refuses; 0 leaves both alone):
+  /// larger pipes mean fewer reads, writes and wake-ups per byte.
+  public init(
+    name: String, input: Int32, sinkPath: String, capacity: Int, policy: RelayPolicy,
+    pipeBytes: Int32 = StreamRelay.defaultPipeBytes
+  ) {
     self.name = name
     self.input = input
     self.sink = FifoSink(path: sinkPath)
+    self.sink.pipeBytes = pipeBytes
     self.buffer = LogBuffer(capacity: capacity)
     self.policy = policy
     Posix.setNonBlocking(input)
+    if pipeBytes > 0 { _ = milo_grow_pipe(input, pipeBytes) }
   }
+
+  /// 1 MiB: the largest pipe an unprivileged process may ask for by default
+  /// (/proc/sys/fs/pipe-max-size).
+  public static let defaultPipeBytes: Int32 = 1 << 20
 
   /// True once the input reached EOF and everything was written.
   public var isDrained: Bool { input < 0 && !hasPendingOutput }
@@ -73,21 +89,38 @@ public struct StreamRelay: Sendable {
   /// the sink for POLLOUT (a held partial line would make POLLOUT fire in a busy loop).
   public var wantsWritable: Bool { blockedOnWrite && sink.isConnected && hasPendingOutput }
 
-  /// Reads everything the pipe has now into the buffer. `scratch` is a reusable read buffer.
+  /// Reads what the pipe has now into the buffer.
+  ///
+  /// While the reader is attached and taking bytes (see `stallNanos`) it reads only what fits,
+  /// straight into the buffer, and leaves the rest in the pipe (back-pressure); otherwise it
+  /// reads everything and the buffer drops its oldest lines when full. `scratch` is a reusable
+  /// read buffer for the latter case when the buffer has less contiguous room than it.
   public mutating func readInput(now: UInt64, scratch: inout [UInt8]) {
     guard input >= 0 else { return }
+    let fd = input
     while true {
-      let n = scratch.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+      let holdBack = sink.isConnected && now &- lastProgress < stallNanos
+      let room = buffer.contiguousFreeSpace
+      let requested: Int
+      let n: Int
+      if holdBack || room >= scratch.count {
+        requested = room
+        guard requested > 0 else { return }
+        n = buffer.fill(maximum: requested) { read(fd, $0.baseAddress, $0.count) }
+      } else {
+        requested = scratch.count
+        n = scratch.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n > 0 { scratch.withUnsafeBytes { buffer.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
+      }
       if n > 0 {
-        scratch.withUnsafeBytes { buffer.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         bytesIn += UInt64(n)
         lastInput = now
-        if n < scratch.count { return }
+        if n < requested { return }
         continue
       }
       if n < 0 && errno == EINTR { continue }
       if n < 0 && errno == EAGAIN { return }
-      close(input)
+      close(fd)
       input = -1
       return
     }
@@ -144,8 +177,7 @@ public struct StreamRelay: Sendable {
     var limit = releasable(now: now, final: final)
     while limit > 0 {
       var wrote = 0
-      buffer.consume { raw in
-        let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<limit])
+      buffer.consumeContiguous(upTo: limit) { chunk in
         wrote = sink.write(chunk)
         if wrote > 0 { atLineStart = chunk[wrote - 1] == 0x0A }
         return wrote

@@ -8,7 +8,7 @@ import Testing
 #endif
 
 /// A relay from a real pipe into a real FIFO in a temp dir, with a clock the test drives.
-private final class RelayFixture {
+final class RelayFixture {
   let dir = TempDir("milo-relay")
   var pipe = TestPipe()
   let fifo: String
@@ -17,13 +17,15 @@ private final class RelayFixture {
 
   init(
     name: String = "stdout", lineBuffered: Bool = true, capacity: Int = 1 << 20,
-    idle: UInt64 = 50 * Clock.ms, cap: Int = 64 << 10, sinkPath: String? = nil
+    idle: UInt64 = 50 * Clock.ms, cap: Int = 64 << 10, sinkPath: String? = nil,
+    pipeBytes: Int32 = StreamRelay.defaultPipeBytes
   ) {
     _ = ignoreSigpipe
     fifo = dir.makeFifo(name)
     relay = StreamRelay(
       name: name, input: pipe.readFD, sinkPath: sinkPath ?? fifo, capacity: capacity,
-      policy: RelayPolicy(lineBuffered: lineBuffered, idleFlushNanos: idle, partialLineCap: cap))
+      policy: RelayPolicy(lineBuffered: lineBuffered, idleFlushNanos: idle, partialLineCap: cap),
+      pipeBytes: pipeBytes)
   }
 
   deinit {
@@ -39,6 +41,9 @@ private final class RelayFixture {
 
   func feed(_ text: String, at now: UInt64) { feed(Array(text.utf8), at: now) }
 
+  /// The relay reads what is left in the pipe at `now` (as after its next poll).
+  func read(at now: UInt64) { relay.readInput(now: now, scratch: &scratch) }
+
   /// The application exits: EOF on the pipe, read at `now`.
   func endInput(at now: UInt64) {
     pipe.closeWrite()
@@ -48,7 +53,7 @@ private final class RelayFixture {
   func flush(at now: UInt64, final: Bool = false) { relay.flush(now: now, final: final) }
 }
 
-private func marker(lines: Int, bytes: Int, stream: String = "stdout", newline: Bool = false) -> String {
+func marker(lines: Int, bytes: Int, stream: String = "stdout", newline: Bool = false) -> String {
   (newline ? "\n" : "")
     + "[milo] dropped \(lines) lines (\(bytes) bytes) of \(stream): the log reader was too slow or absent\n"
 }
@@ -361,8 +366,12 @@ private let ms = Clock.ms
     #expect(f.relay.buffer.totalDroppedBytes == 20)
     // Later drops get their own marker, counted from zero.
     reader.close()
+    // Until a write fails the reader counts as attached: the relay reads only what fits (20
+    // bytes) and leaves the rest in the pipe; after the EPIPE it reads on and drops.
     f.feed("L11\nL12\nL13\nL14\nL15\nL16\nL17\n", at: t0 + 60 * ms)
+    #expect(f.relay.buffer.count == 20 && f.relay.buffer.totalDroppedBytes == 20)
     f.flush(at: t0 + 60 * ms)  // EPIPE
+    f.read(at: t0 + 60 * ms)
     let again = FifoReader(f.fifo)
     f.flush(at: t0 + 61 * ms)
     #expect(again.readText() == marker(lines: 2, bytes: 8) + "L13\nL14\nL15\nL16\nL17\n")
@@ -376,8 +385,9 @@ private let ms = Clock.ms
     f.feed("prompt", at: t0)
     f.flush(at: t0 + 50 * ms)
     reader.close()  // "prompt" stays in the pipe
-    f.feed("aaaa\nbbbb\ncccc\ndddd\neeee\nffff\n", at: t0 + 60 * ms)
+    f.feed("aaaa\nbbbb\ncccc\ndddd\neeee\nffff\n", at: t0 + 60 * ms)  // reads 20 bytes
     f.flush(at: t0 + 60 * ms)  // EPIPE
+    f.read(at: t0 + 60 * ms)  // the other 10: drops 2 lines
     reader = FifoReader(f.fifo)
     f.flush(at: t0 + 61 * ms)
     #expect(
@@ -415,7 +425,7 @@ private let ms = Clock.ms
   }
 
   @Test func slowReaderGetsOneMarkerWithAllDropsBeforeTheKeptLines() {
-    let f = RelayFixture(capacity: 64)
+    let f = RelayFixture(capacity: 64, pipeBytes: 0)  // keeps the reader's small FIFO
     let reader = FifoReader(f.fifo)
     reader.setPipeSize(4096)
     // Fill the FIFO from another writer until it takes nothing more.
@@ -452,7 +462,7 @@ private let ms = Clock.ms
   }
 
   @Test func fullFifoKeepsBytesUntilTheReaderCatchesUp() {
-    let f = RelayFixture()
+    let f = RelayFixture(pipeBytes: 0)  // keeps the reader's small FIFO
     let reader = FifoReader(f.fifo)
     reader.setPipeSize(4096)
     let line = String(repeating: "z", count: 99) + "\n"

@@ -90,4 +90,6 @@ int milo_set_window_size(int fd, unsigned short rows, unsigned short cols);
 /// that runs a small loop keeps only what it touches. Writable mappings are left alone.
 void milo_release_startup_memory(void);
 
+#include "pipe_size.h"
+
 #endif
