@@ -15,8 +15,12 @@ struct ContainerTemplate: Sendable {
   var configJSON: Data
   /// The rootfs skeleton's symlinks (name → target).
   var rootfsLinks: [String: String]
-  /// `process.args` as milo wrote them.
+  /// `process.args` as milo wrote them, without the `milo init` in front of the JVM.
   var args: [String]
+  /// `/.milo/init init` when milo runs the JVM under its container init (kept in the clones, so
+  /// they are the same container; the JVM's stdout is still the FIFO, as the init passes its
+  /// descriptors on).
+  var initPrefix: [String] = []
   var runtime: String
   /// The cgroup2 mount hidden from crun on hybrid hosts (milo does the same).
   var hideMount: String?
@@ -50,8 +54,10 @@ struct ContainerTemplate: Sendable {
       }
     }
     guard let runtime = which("crun") else { throw BenchError("crun not found on PATH") }
+    let initPrefix = args.first == "/.milo/init" ? Array(args.prefix(2)) : []
     return ContainerTemplate(
-      configJSON: data, rootfsLinks: links, args: args, runtime: runtime, hideMount: Machine.hiddenCgroupMount())
+      configJSON: data, rootfsLinks: links, args: Array(args.dropFirst(initPrefix.count)), initPrefix: initPrefix,
+      runtime: runtime, hideMount: Machine.hiddenCgroupMount())
   }
 }
 
@@ -85,7 +91,7 @@ final class DirectRunner: Sendable {
     guard var object = try JSONSerialization.jsonObject(with: template.configJSON) as? [String: Any],
       var process = object["process"] as? [String: Any], var linux = object["linux"] as? [String: Any]
     else { throw BenchError("bad template") }
-    process["args"] = template.javaPrefix + args
+    process["args"] = template.initPrefix + template.javaPrefix + args
     object["process"] = process
     linux["cgroupsPath"] = "/\(Self.cgroupParent)/\(id)"
     object["linux"] = linux
