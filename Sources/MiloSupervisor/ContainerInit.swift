@@ -1,9 +1,10 @@
+import CMiloSys
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
-import CMiloSys
 
 /// `milo init`: the first process of a task's container, so that the JVM is an ordinary process.
 ///

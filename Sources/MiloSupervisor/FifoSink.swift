@@ -1,9 +1,10 @@
+import CMiloSys
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
-import CMiloSys
 
 /// The write side of one log FIFO (Nomad's logmon reads the other side).
 ///

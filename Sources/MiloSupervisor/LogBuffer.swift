@@ -138,9 +138,17 @@ public struct LogBuffer: Sendable {
       if byte & 0xC0 != 0x80 {
         // Found the lead byte (or ASCII): is its sequence complete?
         let needed: Int
-        if byte & 0x80 == 0 { needed = 1 } else if byte & 0xE0 == 0xC0 { needed = 2 } else if byte & 0xF0 == 0xE0 {
+        if byte & 0x80 == 0 {
+          needed = 1
+        } else if byte & 0xE0 == 0xC0 {
+          needed = 2
+        } else if byte & 0xF0 == 0xE0 {
           needed = 3
-        } else if byte & 0xF8 == 0xF0 { needed = 4 } else { needed = 1 }
+        } else if byte & 0xF8 == 0xF0 {
+          needed = 4
+        } else {
+          needed = 1
+        }
         return back + 1 >= needed ? total : total - back - 1
       }
       back += 1

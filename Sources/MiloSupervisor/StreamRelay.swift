@@ -1,9 +1,10 @@
+import CMiloSys
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
-import CMiloSys
 
 /// How a stream's bytes are released to the log reader.
 public struct RelayPolicy: Sendable {

@@ -1,9 +1,10 @@
+import CMiloSys
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
-import CMiloSys
 
 /// The per-task supervisor: the parent of one container for its whole life.
 ///

@@ -8,7 +8,9 @@ struct LogBenchSetup {
   var direct: DirectRunner
   var warmup: MiloStreamResult
 
-  static func make(name: String, _ context: BenchContext, task: BenchTask, options: StreamDrain.Options = StreamDrain.Options()) async throws
+  static func make(
+    name: String, _ context: BenchContext, task: BenchTask, options: StreamDrain.Options = StreamDrain.Options()
+  ) async throws
     -> LogBenchSetup
   {
     progress("\(name): loading milo")
@@ -31,7 +33,9 @@ struct LogBenchSetup {
     return await session.shutdown()
   }
 
-  var jvmCommand: String { "`\(direct.template.javaPrefix.joined(separator: " ")) \(prepared.task.args.joined(separator: " "))`" }
+  var jvmCommand: String {
+    "`\(direct.template.javaPrefix.joined(separator: " ")) \(prepared.task.args.joined(separator: " "))`"
+  }
 }
 
 // MARK: - log-throughput
@@ -59,15 +63,21 @@ enum ThroughputBench {
             milo.append(LogPaths.megabytesPerSecond(result.run.stdout))
             miloBytes.append(result.run.stdout.bytes)
             idle[0, default: []].append(LogPaths.idleFraction(result.run.stdout))
-            if result.sampledAtEOF, let cpu = result.cpuSeconds { cpuPerGiB.append(cpu / (Double(bytes) / 1_073_741_824)) }
+            if result.sampledAtEOF, let cpu = result.cpuSeconds {
+              cpuPerGiB.append(cpu / (Double(bytes) / 1_073_741_824))
+            }
           case 1:
             let drain = try await LogPaths.direct(setup.direct, args: args)
-            guard drain.bytes == bytes else { throw BenchError("direct run delivered \(drain.bytes) of \(bytes) bytes") }
+            guard drain.bytes == bytes else {
+              throw BenchError("direct run delivered \(drain.bytes) of \(bytes) bytes")
+            }
             direct.append(LogPaths.megabytesPerSecond(drain))
             idle[1, default: []].append(LogPaths.idleFraction(drain))
           default:
             let result = try await LogPaths.viaCat(setup.direct, args: args)
-            guard result.drain.bytes == bytes else { throw BenchError("cat run delivered \(result.drain.bytes) of \(bytes) bytes") }
+            guard result.drain.bytes == bytes else {
+              throw BenchError("cat run delivered \(result.drain.bytes) of \(bytes) bytes")
+            }
             viaCat.append(LogPaths.megabytesPerSecond(result.drain))
             idle[2, default: []].append(LogPaths.idleFraction(result.drain))
           }
@@ -95,9 +105,20 @@ enum ThroughputBench {
       Fmt.table(
         ["path", "median MB/s", "min", "max", "runs", "reader waiting for data (median % of the transfer)"],
         [
-          ["**baseline**: JVM stdout = FIFO (crun container)", Fmt.num(Stats.median(direct)), Fmt.num(Stats.min(direct)), Fmt.num(Stats.max(direct)), Fmt.list(direct), Fmt.num(Stats.median(idle[1] ?? []) * 100) + " %"],
-          ["**milo**: JVM → pipe → supervisor → FIFO", Fmt.num(Stats.median(milo)), Fmt.num(Stats.min(milo)), Fmt.num(Stats.max(milo)), Fmt.list(milo), Fmt.num(Stats.median(idle[0] ?? []) * 100) + " %"],
-          ["reference: JVM → pipe → `cat` → FIFO (the minimal copying relay)", Fmt.num(Stats.median(viaCat)), Fmt.num(Stats.min(viaCat)), Fmt.num(Stats.max(viaCat)), Fmt.list(viaCat), Fmt.num(Stats.median(idle[2] ?? []) * 100) + " %"],
+          [
+            "**baseline**: JVM stdout = FIFO (crun container)", Fmt.num(Stats.median(direct)),
+            Fmt.num(Stats.min(direct)), Fmt.num(Stats.max(direct)), Fmt.list(direct),
+            Fmt.num(Stats.median(idle[1] ?? []) * 100) + " %",
+          ],
+          [
+            "**milo**: JVM → pipe → supervisor → FIFO", Fmt.num(Stats.median(milo)), Fmt.num(Stats.min(milo)),
+            Fmt.num(Stats.max(milo)), Fmt.list(milo), Fmt.num(Stats.median(idle[0] ?? []) * 100) + " %",
+          ],
+          [
+            "reference: JVM → pipe → `cat` → FIFO (the minimal copying relay)", Fmt.num(Stats.median(viaCat)),
+            Fmt.num(Stats.min(viaCat)), Fmt.num(Stats.max(viaCat)), Fmt.list(viaCat),
+            Fmt.num(Stats.median(idle[2] ?? []) * 100) + " %",
+          ],
         ]),
       "Bytes received through milo: \(complete ? "all \(bytes) in every run (nothing dropped)" : miloBytes.map(String.init).joined(separator: ", ") + " of \(bytes) (the relay dropped lines)"). "
         + "Supervisor CPU during these runs: \(Fmt.num(Stats.median(cpuPerGiB), 3)) s per GiB (median; see relay-cpu).",
@@ -105,7 +126,8 @@ enum ThroughputBench {
     let rows = [
       SummaryRow(
         benchmark: "log-throughput", metric: "MB/s JVM → log reader, median",
-        milo: "\(Fmt.num(Stats.median(milo))) MB/s", baseline: "\(Fmt.num(Stats.median(direct))) MB/s JVM stdout = FIFO",
+        milo: "\(Fmt.num(Stats.median(milo))) MB/s",
+        baseline: "\(Fmt.num(Stats.median(direct))) MB/s JVM stdout = FIFO",
         delta: "\(Fmt.signed(Stats.median(milo) - Stats.median(direct))) MB/s", ratio: Fmt.ratio(ratio),
         target: "≥ 0.95×", met: met(ratio >= 0.95 && complete)),
       SummaryRow(
@@ -187,7 +209,7 @@ enum LatencyBench {
         milo: "\(Fmt.num(p99.0, 3)) ms (\(Fmt.num(p50.0, 3)))",
         baseline: "\(Fmt.num(p99.1, 3)) ms (\(Fmt.num(p50.1, 3))) JVM stdout = FIFO",
         delta: "p99 \(Fmt.signed(p99.0 - p99.1, 3)) ms, p50 \(Fmt.signed(p50.0 - p50.1, 3)) ms",
-        ratio: "\(Fmt.ratio(p99.0 / p99.1)) (p99)", target: "p99 ≤ +1 ms", met: met(p99.0 - p99.1 <= 1)),
+        ratio: "\(Fmt.ratio(p99.0 / p99.1)) (p99)", target: "p99 ≤ +1 ms", met: met(p99.0 - p99.1 <= 1))
     ]
     return BenchReport(
       title: "log-latency", command: "milo-bench log-latency --lines \(lines)", details: details, rows: rows,
@@ -226,13 +248,17 @@ enum RelayCPUBench {
             miloSystem.append((result.systemSeconds ?? .nan) / gib)
           } else {
             let result = try await LogPaths.viaCat(setup.direct, args: args)
-            guard result.drain.bytes == bytes else { throw BenchError("cat run: \(result.drain.bytes) of \(bytes) bytes") }
+            guard result.drain.bytes == bytes else {
+              throw BenchError("cat run: \(result.drain.bytes) of \(bytes) bytes")
+            }
             cat.append((result.user + result.system) / gib)
             catUser.append(result.user / gib)
             catSystem.append(result.system / gib)
           }
         }
-        progress("relay-cpu: run \(index + 1)/\(runs): supervisor \(Fmt.num(milo.last ?? .nan, 3)) s/GiB, cat \(Fmt.num(cat.last ?? .nan, 3)) s/GiB")
+        progress(
+          "relay-cpu: run \(index + 1)/\(runs): supervisor \(Fmt.num(milo.last ?? .nan, 3)) s/GiB, cat \(Fmt.num(cat.last ?? .nan, 3)) s/GiB"
+        )
       }
     } catch {
       _ = await setup.teardown()
@@ -249,21 +275,30 @@ enum RelayCPUBench {
       Fmt.table(
         ["relay", "CPU s/GiB median", "user s/GiB", "system s/GiB", "runs (s/GiB)"],
         [
-          ["**baseline**: `cat` (pipe → FIFO)", Fmt.num(Stats.median(cat), 3), Fmt.num(Stats.median(catUser), 3), Fmt.num(Stats.median(catSystem), 3), Fmt.list(cat, 3)],
-          ["**milo** supervisor (pipe → buffer → FIFO)", Fmt.num(Stats.median(milo), 3), Fmt.num(Stats.median(miloUser), 3), Fmt.num(Stats.median(miloSystem), 3), Fmt.list(milo, 3)],
+          [
+            "**baseline**: `cat` (pipe → FIFO)", Fmt.num(Stats.median(cat), 3), Fmt.num(Stats.median(catUser), 3),
+            Fmt.num(Stats.median(catSystem), 3), Fmt.list(cat, 3),
+          ],
+          [
+            "**milo** supervisor (pipe → buffer → FIFO)", Fmt.num(Stats.median(milo), 3),
+            Fmt.num(Stats.median(miloUser), 3), Fmt.num(Stats.median(miloSystem), 3), Fmt.list(milo, 3),
+          ],
         ]),
       (unsampled == 0
         ? "Every supervisor sample was taken at EOF. "
         : "\(unsampled) run(s) could not sample the supervisor at EOF (it had already exited); their figure is missing or low. ")
         + "Per GiB means per GiB the JVM wrote (all of which the supervisor read); bytes that reached the reader through milo: "
-        + (delivered.allSatisfy { $0 == bytes } ? "all, in every run." : delivered.map(String.init).joined(separator: ", ") + " of \(bytes) (the relay dropped the rest: its buffer overflowed)."),
+        + (delivered.allSatisfy { $0 == bytes }
+          ? "all, in every run."
+          : delivered.map(String.init).joined(separator: ", ")
+            + " of \(bytes) (the relay dropped the rest: its buffer overflowed)."),
     ]
     let rows = [
       SummaryRow(
         benchmark: "relay-cpu", metric: "relay CPU time per GiB, median",
         milo: "\(Fmt.num(Stats.median(milo), 3)) s/GiB", baseline: "\(Fmt.num(Stats.median(cat), 3)) s/GiB `cat`",
         delta: "\(Fmt.signed(Stats.median(milo) - Stats.median(cat), 3)) s/GiB", ratio: Fmt.ratio(ratio),
-        target: "— (no target)", met: "—"),
+        target: "— (no target)", met: "—")
     ]
     return BenchReport(
       title: "relay-cpu", command: "milo-bench relay-cpu --bytes \(bytes) --runs \(runs)", details: details, rows: rows,

@@ -126,7 +126,8 @@ enum LogPaths {
     let pipe = try Descriptors.pipe()
     let catPid: pid_t
     do {
-      catPid = try Spawn.start([cat], environment: currentEnvironment(), stdio: Spawn.Stdio(stdin: pipe.read, stdout: sink))
+      catPid = try Spawn.start(
+        [cat], environment: currentEnvironment(), stdio: Spawn.Stdio(stdin: pipe.read, stdout: sink))
     } catch {
       close(sink)
       close(pipe.read)

@@ -36,7 +36,8 @@ struct Machine {
       (Posix.readText("/proc/cpuinfo") ?? "").split(separator: "\n").first { $0.hasPrefix("model name") }
       .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
       ?? "unknown"
-    let crun = which("crun").flatMap { runCommand([$0, "--version"])?.output.split(separator: "\n").first }
+    let crun =
+      which("crun").flatMap { runCommand([$0, "--version"])?.output.split(separator: "\n").first }
       .map(String.init) ?? "not found"
     let javaPath = which("java").map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path } ?? "java"
     let java =

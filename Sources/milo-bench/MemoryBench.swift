@@ -49,7 +49,9 @@ enum MemoryBench {
           }
         }
         supervisorSamples.append(sample)
-        progress("memory: sample \(step + 1)/3: \(sample.count) supervisors, median RSS \(Fmt.mib(Stats.median(sample.map { Double($0.rss) }))) MiB")
+        progress(
+          "memory: sample \(step + 1)/3: \(sample.count) supervisors, median RSS \(Fmt.mib(Stats.median(sample.map { Double($0.rss) }))) MiB"
+        )
       }
       supervisors = supervisorSamples.last ?? []
       // The supervisor's child is the container's `milo init`, whose child is the JVM.
@@ -84,7 +86,10 @@ enum MemoryBench {
     }
     let mib = 1_048_576.0
     func stats(_ values: [Double]) -> [String] {
-      [Fmt.num(Stats.median(values) / mib, 2), Fmt.num(Stats.min(values) / mib, 2), Fmt.num(Stats.max(values) / mib, 2)]
+      [
+        Fmt.num(Stats.median(values) / mib, 2), Fmt.num(Stats.min(values) / mib, 2),
+        Fmt.num(Stats.max(values) / mib, 2),
+      ]
     }
     let rss = supervisors.map { Double($0.rss) }
     let pss = supervisors.map { Double($0.pss) }
@@ -102,7 +107,10 @@ enum MemoryBench {
         ["container init PSS"] + stats(inits.map { Double($0.pss) }),
         ["container init anonymous"] + stats(inits.map { Double($0.anonymous) }),
         ["JVM RSS (`-Xmx16m`, for scale)"] + stats(jvmRSS),
-        ["`cat` relaying a pipe into a FIFO (a C floor, for scale)", catFloor.map { Fmt.mib(Double($0.rss)) } ?? "n/a", "", ""],
+        [
+          "`cat` relaying a pipe into a FIFO (a C floor, for scale)", catFloor.map { Fmt.mib(Double($0.rss)) } ?? "n/a",
+          "", "",
+        ],
       ])
     let sampleLine = supervisorSamples.enumerated().map { index, sample in
       "sample \(index + 1): RSS \(Fmt.mib(Stats.median(sample.map { Double($0.rss) }))), PSS \(Fmt.mib(Stats.median(sample.map { Double($0.pss) })))"
@@ -140,12 +148,15 @@ enum MemoryBench {
       SummaryRow(
         benchmark: "memory", metric: "supervisor PSS / private / anonymous per task, median",
         milo: "\(Fmt.mib(Stats.median(pss))) / \(Fmt.mib(Stats.median(priv))) / \(Fmt.mib(Stats.median(anon))) MiB",
-        baseline: catFloor.map { "\(Fmt.mib(Double($0.pss))) / \(Fmt.mib(Double($0.privateBytes))) / \(Fmt.mib(Double($0.anonymous))) MiB `cat`" } ?? "n/a",
+        baseline: catFloor.map {
+          "\(Fmt.mib(Double($0.pss))) / \(Fmt.mib(Double($0.privateBytes))) / \(Fmt.mib(Double($0.anonymous))) MiB `cat`"
+        } ?? "n/a",
         delta: "—", ratio: catFloor.map { Fmt.ratio(Stats.median(pss) / Double($0.pss)) + " (PSS)" } ?? "n/a",
         target: "—", met: "—"),
       SummaryRow(
         benchmark: "memory", metric: "`milo init` (container PID 1) RSS / PSS / anonymous per task, median",
-        milo: "\(Fmt.mib(Stats.median(inits.map { Double($0.rss) }))) / \(Fmt.mib(Stats.median(inits.map { Double($0.pss) }))) / \(Fmt.mib(Stats.median(inits.map { Double($0.anonymous) }))) MiB",
+        milo:
+          "\(Fmt.mib(Stats.median(inits.map { Double($0.rss) }))) / \(Fmt.mib(Stats.median(inits.map { Double($0.pss) }))) / \(Fmt.mib(Stats.median(inits.map { Double($0.anonymous) }))) MiB",
         baseline: "—", delta: "—", ratio: "—", target: "—", met: "—"),
       SummaryRow(
         benchmark: "memory", metric: "plugin RSS with \(tasks) tasks",
@@ -175,7 +186,8 @@ enum MemoryBench {
     let drain = try StreamDrain(fifo: fifo, label: "cat")
     let sink = try Descriptors.openFifoForWriting(fifo)
     let input = try Descriptors.pipe()
-    let pid = try Spawn.start([cat], environment: currentEnvironment(), stdio: Spawn.Stdio(stdin: input.read, stdout: sink))
+    let pid = try Spawn.start(
+      [cat], environment: currentEnvironment(), stdio: Spawn.Stdio(stdin: input.read, stdout: sink))
     close(input.read)
     close(sink)
     let line = Array("Processing...\n".utf8)

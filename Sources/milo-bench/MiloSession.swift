@@ -170,7 +170,6 @@ final class MiloSession: Sendable {
   /// milo's container ID for a task ID.
   static func containerID(for taskID: String) -> String { LaunchPlanner.containerID(for: taskID) }
 
-
   /// The bundle directory milo wrote for a running task.
   func bundleDir(taskID: String) -> String {
     stateDir + "/tasks/" + Self.containerID(for: taskID) + "/bundle"
@@ -226,7 +225,8 @@ final class MiloSession: Sendable {
     }
     let hierarchies = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []
     for id in containerIDs.withLock({ $0 }) {
-      for hierarchy in hierarchies where FileManager.default.fileExists(atPath: "/sys/fs/cgroup/\(hierarchy)/milo/\(id)") {
+      for hierarchy in hierarchies
+      where FileManager.default.fileExists(atPath: "/sys/fs/cgroup/\(hierarchy)/milo/\(id)") {
         residue.append("cgroup \(hierarchy)/milo/\(id)")
         rmdir("/sys/fs/cgroup/\(hierarchy)/milo/\(id)")
       }
@@ -264,7 +264,8 @@ struct MiloRun: Sendable {
   ) async throws -> MiloRun {
     let config = try session.taskConfig(prepared)
     let stdout = try StreamDrain(fifo: prepared.stdoutFifo, label: "stdout", options: options)
-    let stderr = try StreamDrain(fifo: prepared.stderrFifo, label: "stderr", options: StreamDrain.Options(keepHead: 64 << 10))
+    let stderr = try StreamDrain(
+      fifo: prepared.stderrFifo, label: "stderr", options: StreamDrain.Options(keepHead: 64 << 10))
     let startedAt = Clock.mono()
     do {
       _ = try await session.driver.startTask(config)

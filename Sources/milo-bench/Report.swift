@@ -18,7 +18,9 @@ struct SummaryRow: Sendable {
   var target: String
   var met: String
 
-  static let header = ["benchmark", "metric", "milo", "baseline", "Δ (milo − baseline)", "ratio (milo / baseline)", "target", "met"]
+  static let header = [
+    "benchmark", "metric", "milo", "baseline", "Δ (milo − baseline)", "ratio (milo / baseline)", "target", "met",
+  ]
   var cells: [String] { [benchmark, metric, milo, baseline, delta, ratio, target, met] }
 }
 

@@ -119,7 +119,8 @@ enum StartLatencyBench {
     _ = await waitUntil(timeout: .seconds(60)) { run.stdout.firstByteNanos != nil }
     try await run.finish(session)
     guard let first = run.stdout.firstByteNanos, run.stdout.headText.hasPrefix(expected) else {
-      throw BenchError("milo: unexpected stdout \(run.stdout.headText.prefix(200)); stderr \(run.stderr.headText.prefix(500))")
+      throw BenchError(
+        "milo: unexpected stdout \(run.stdout.headText.prefix(200)); stderr \(run.stderr.headText.prefix(500))")
     }
     return (Clock.ms(first - run.startedAt), Clock.ms(run.rpcReturnedAt - run.startedAt), template)
   }

@@ -163,7 +163,9 @@ final class StreamDrain: Sendable {
         results.withLock { $0.error = "read: \(text)" }
         return
       }
-      var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
+      var fds = [
+        pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0),
+      ]
       let before = Clock.mono()
       _ = poll(&fds, 2, -1)
       if total > 0 { pendingWait = Clock.mono() - before }

@@ -24,7 +24,8 @@ struct CommonOptions: ParsableArguments {
     guard geteuid() == 0 else { throw BenchError("milo-bench must run as root (it runs containers)") }
     let milo = self.milo ?? Repo.root + "/.build/release/milo"
     guard FileManager.default.isExecutableFile(atPath: milo) else {
-      throw BenchError("no milo binary at \(milo); build it with `swift build -c release --product milo --static-swift-stdlib`")
+      throw BenchError(
+        "no milo binary at \(milo); build it with `swift build -c release --product milo --static-swift-stdlib`")
     }
     var jar = self.jar ?? ""
     if jar.isEmpty {
@@ -74,7 +75,8 @@ final class Collected {
 struct MiloBench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "milo-bench",
-    abstract: "milo's benchmarks: start latency, memory, log throughput, log latency and relay CPU, each against a baseline.",
+    abstract:
+      "milo's benchmarks: start latency, memory, log throughput, log latency and relay CPU, each against a baseline.",
     subcommands: [StartLatency.self, Memory.self, LogThroughput.self, LogLatency.self, RelayCPU.self, All.self])
 }
 
@@ -119,7 +121,8 @@ struct LogThroughput: AsyncParsableCommand {
 struct LogLatency: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "log-latency",
-    abstract: "Per-line latency (p50, p99) JVM → log reader through milo, against the JVM writing straight into the FIFO.")
+    abstract:
+      "Per-line latency (p50, p99) JVM → log reader through milo, against the JVM writing straight into the FIFO.")
   @OptionGroup var common: CommonOptions
   @Option(help: "Lines per run.") var lines = 2000
   @Option(help: "Microseconds between lines.") var interval = 1000

@@ -52,7 +52,8 @@ struct ExecCommand: AsyncParsableCommand {
   func interactive(_ list: String) async throws -> Int32 {
     var extra = "\"command\":\(list),\"interactive\":true,\"tty\":\(tty)"
     if tty, let size = Terminal.size() { extra += ",\"width\":\(size.width),\"height\":\(size.height)" }
-    let session = try ControlClient.session(path: agent.socket, agent.request(["op": "exec", "task": task], extra: extra))
+    let session = try ControlClient.session(
+      path: agent.socket, agent.request(["op": "exec", "task": task], extra: extra))
     let raw = tty && isatty(0) == 1 ? Terminal.makeRaw(0) : nil
     defer { if let raw { Terminal.restore(0, raw) } }
 
@@ -128,9 +129,10 @@ enum Terminal {
 
   static func writeAll(_ fd: Int32, _ data: Data) {
     data.withUnsafeBytes { raw in
+      guard let base = raw.baseAddress else { return }
       var offset = 0
       while offset < raw.count {
-        let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+        let n = write(fd, base + offset, raw.count - offset)
         if n < 0 && errno == EINTR { continue }
         if n <= 0 { return }
         offset += n

@@ -93,7 +93,8 @@ struct ContainerInitTests {
     let outcome = try Self.run(["/nonexistent/java", "-version"])
     #expect(Spawn.exitCode(outcome.status) == 127)
     #expect(outcome.statusLine == "")
-    #expect(outcome.stderr == "milo init: cannot run /nonexistent/java: start /nonexistent/java: No such file or directory\n")
+    #expect(
+      outcome.stderr == "milo init: cannot run /nonexistent/java: start /nonexistent/java: No such file or directory\n")
 
     let empty = try Self.run([])
     #expect(Spawn.exitCode(empty.status) == 127)

@@ -31,7 +31,10 @@ struct ExecTests {
       Ops.processesInPidNamespace(of: state.containerPid).count == 2
         && Ops.runtimeExecProcesses(stateDir: harness.stateDir).isEmpty && Ops.execFiles(state).isEmpty
     }
-    #expect(clean, "container processes \(Ops.describePidNamespace(of: state.containerPid)), runtime exec \(Ops.runtimeExecProcesses(stateDir: harness.stateDir)), files \(Ops.execFiles(state))")
+    #expect(
+      clean,
+      "container processes \(Ops.describePidNamespace(of: state.containerPid)), runtime exec \(Ops.runtimeExecProcesses(stateDir: harness.stateDir)), files \(Ops.execFiles(state))"
+    )
     #expect(Ops.liveProcessesInPidNamespace(of: state.containerPid).map(\.name) == ["init", "java"])
   }
 
@@ -90,7 +93,8 @@ struct ExecTests {
       #expect(error?.code == .deadlineExceeded)
       #expect(
         error?.description
-          == "rpc error: code = DeadlineExceeded desc = exec in task java-app timed out after 1s: the command was killed")
+          == "rpc error: code = DeadlineExceeded desc = exec in task java-app timed out after 1s: the command was killed"
+      )
       #expect(took >= .seconds(1) && took < .seconds(3), "took \(took)")
       await Self.expectNoExecLeftovers(harness, state)
       // A command that finishes in time is not affected by its timeout.
@@ -106,7 +110,8 @@ struct ExecTests {
       let missing = try await runner.exec(["nosuch"])
       #expect(missing.result.exitCode == 127)
       #expect(missing.stdout.isEmpty)
-      #expect(Ops.string(Array(missing.stderr)) == "executable file `nosuch` not found in $PATH: No such file or directory\n")
+      #expect(
+        Ops.string(Array(missing.stderr)) == "executable file `nosuch` not found in $PATH: No such file or directory\n")
       let absent = try await runner.exec(["/no/such/file"])
       #expect(absent.result.exitCode == 127)
       // Not executable: 126.
@@ -199,7 +204,9 @@ struct ExecTests {
   @Test(arguments: ["java-app", "a-task-with-a-name-long-enough-to-overflow-sun-path"])
   func streamingWithATerminal(taskName: String) async throws {
     try await Self.serving("exec-tty", taskName: taskName) { harness, alloc, runner, state in
-      let consoleDirs = { ((try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []).filter { $0.hasPrefix("milo-console-") } }
+      let consoleDirs = {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []).filter { $0.hasPrefix("milo-console-") }
+      }
       let before = Set(consoleDirs())
 
       let tty = try await Ops.stream(runner, ["tty"], tty: true)

@@ -35,14 +35,18 @@ struct LimitsTests {
       // still joins the dead task's events, as in Nomad (until the alloc is collected).
       let manager = try await harness.driver
       let taskID = try #require(await runner.taskHandle?.config.id)
-      #expect(await Ops.waitUntil(.seconds(5)) { await manager.receivedTaskEvents.contains { $0.taskID == taskID && $0.message.contains("OOM") } })
+      #expect(
+        await Ops.waitUntil(.seconds(5)) {
+          await manager.receivedTaskEvents.contains { $0.taskID == taskID && $0.message.contains("OOM") }
+        })
       let oom = await manager.receivedTaskEvents.first { $0.taskID == taskID && $0.message.contains("OOM") }
       #expect(oom?.message == "Task was OOM-killed: it used more memory than its limit")
       #expect(oom?.annotations == ["oom_killed": "true"])
       #expect(oom?.allocID == alloc.allocID && oom?.taskName == "java-app")
       let shown = await Ops.waitUntil(.seconds(5)) {
         await runner.taskState.events.contains {
-          $0.type == TaskEvent.Kind.driverMessage && $0.displayMessage == "Task was OOM-killed: it used more memory than its limit"
+          $0.type == TaskEvent.Kind.driverMessage
+            && $0.displayMessage == "Task was OOM-killed: it used more memory than its limit"
         }
       }
       let messages = await runner.taskState.events.map(\.displayMessage)
@@ -89,7 +93,8 @@ struct LimitsTests {
     try await Ops.withHarness("limit-cpu") { harness, allocs in
       try await Self.requireV1(harness)
       let task = MiloHarness.testAppTask(
-        ["busy", "1"], jvmOptions: ["-Xmx64m", "-Xshare:auto"], resources: ResourcesSpec(cpu: 700, memoryMB: 256, cores: 1))
+        ["busy", "1"], jvmOptions: ["-Xmx64m", "-Xshare:auto"],
+        resources: ResourcesSpec(cpu: 700, memoryMB: 256, cores: 1))
       let (alloc, runner) = try await allocs.run(task)
       let state = try await Ops.started(harness, alloc, runner, log: "busy with 1 threads")
       #expect(Ops.cgroupV1("cpu", state, "cpu.shares") == "700")
@@ -121,7 +126,8 @@ struct LimitsTests {
       Ops.report("busy thread with a 20% quota: \(throttled)")
       #expect(throttled.percent > 8 && throttled.percent < 25, "20% quota: \(throttled.percent)%")
       #expect(throttled.throttledPeriodsGrowth >= 8, "periods throttled over 2 s: \(throttled.throttledPeriodsGrowth)")
-      #expect(throttled.throttledTimeGrowth > 500_000_000, "throttled time over 2 s: \(throttled.throttledTimeGrowth) ns")
+      #expect(
+        throttled.throttledTimeGrowth > 500_000_000, "throttled time over 2 s: \(throttled.throttledTimeGrowth) ns")
       let cpuStat = Ops.keyed(Ops.cgroupV1("cpu", quotaState, "cpu.stat"))
       #expect((cpuStat["nr_throttled"] ?? 0) >= throttled.throttledPeriods)
       // The JVM in it sees one CPU and the quota.
@@ -202,8 +208,10 @@ struct LimitsTests {
       let state = try await Ops.started(harness, alloc, runner, log: " threads\n")
       #expect(Ops.cgroupV1("pids", state, "pids.max") == "\(limit)")
       let stdout = Ops.string(try await harness.logs(alloc))
-      #expect(stdout.contains("thread start failed: java.lang.OutOfMemoryError: unable to create native thread"), "\(stdout)")
-      let started = stdout.split(separator: "\n").first { $0.hasPrefix("started ") }
+      #expect(
+        stdout.contains("thread start failed: java.lang.OutOfMemoryError: unable to create native thread"), "\(stdout)")
+      let started =
+        stdout.split(separator: "\n").first { $0.hasPrefix("started ") }
         .flatMap { Int($0.split(separator: " ")[1]) } ?? -1
       #expect(started > 0 && started < Int(limit), "\(stdout)")
       let current = Int(Ops.cgroupV1("pids", state, "pids.current") ?? "") ?? 0

@@ -23,7 +23,9 @@ struct NetworkTests {
       #expect(allocNamespace != hostNamespace)
       // The JVM (and anything exec'd next to it) is in the alloc's namespace.
       #expect(Ops.inode("/proc/\(bridgedState.containerPid)/ns/net") == allocNamespace)
-      let devices = try await bridgedRunner.exec(["/bin/sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"])
+      let devices = try await bridgedRunner.exec([
+        "/bin/sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '",
+      ])
       #expect(Ops.string(Array(devices.stdout)) == "lo\n", "only the loopback NomadHost brings up")
       let link = try await bridgedRunner.exec(["/bin/sh", "-c", "readlink /proc/self/ns/net"])
       #expect(Ops.string(Array(link.stdout)) == "net:[\(allocNamespace)]\n")
@@ -32,7 +34,9 @@ struct NetworkTests {
       let hostedState = try await Ops.started(harness, hosted, hostedRunner, log: "Starting application...")
       #expect(await hosted.networkNamespacePath == nil)
       #expect(Ops.inode("/proc/\(hostedState.containerPid)/ns/net") == hostNamespace)
-      let hostDevices = try await hostedRunner.exec(["/bin/sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort"])
+      let hostDevices = try await hostedRunner.exec([
+        "/bin/sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort",
+      ])
       let expected = (Posix.readText("/proc/net/dev") ?? "").split(separator: "\n").dropFirst(2)
         .compactMap { $0.split(separator: ":").first?.trimmingCharacters(in: .whitespaces) }.sorted()
       #expect(Ops.string(Array(hostDevices.stdout)) == expected.map { $0 + "\n" }.joined())

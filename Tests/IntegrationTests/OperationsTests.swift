@@ -81,7 +81,8 @@ struct OperationsTests {
         if mode == "v2" {
           #expect(Set(cpu.measuredFields).isSuperset(of: [.percent, .totalTicks, .userMode, .systemMode]))
         } else {
-          #expect(cpu.measuredFields == [.throttledPeriods, .throttledTime, .percent, .totalTicks, .userMode, .systemMode])
+          #expect(
+            cpu.measuredFields == [.throttledPeriods, .throttledTime, .percent, .totalTicks, .userMode, .systemMode])
         }
         #expect(cpu.percent >= 0 && cpu.percent < 50, "an idle JVM printing every 200 ms: \(cpu.percent)%")
         #expect(cpu.throttledPeriods == 0, "no quota, no throttling")
@@ -221,7 +222,9 @@ struct OperationsTests {
 
       let error = await #expect(throws: PluginCallError.self) { try await runner.signal("SIGUSR1") }
       #expect(error?.code == .failedPrecondition)
-      #expect(error?.description.contains("SIGUSR1 was not sent: the JVM runs as PID 1") == true, "\(String(describing: error))")
+      #expect(
+        error?.description.contains("SIGUSR1 was not sent: the JVM runs as PID 1") == true,
+        "\(String(describing: error))")
       try await Task.sleep(for: .milliseconds(500))
       #expect(await runner.taskState.state == .running)
 
@@ -255,16 +258,23 @@ struct OperationsTests {
         let mine = await manager.receivedTaskEvents.filter { $0.taskID == taskID }
         #expect(mine.map(\.message) == [javaMessage, containerMessage], "round \(round)")
         #expect(mine.allSatisfy { $0.allocID == alloc.allocID && $0.taskName == "java-app" })
-        #expect(mine.first?.annotations == ["java_home": java["driver.milo.java.home"] ?? "", "java_version": java["driver.milo.java.version"] ?? ""])
+        #expect(
+          mine.first?.annotations == [
+            "java_home": java["driver.milo.java.home"] ?? "", "java_version": java["driver.milo.java.version"] ?? "",
+          ])
         let window = Date().addingTimeInterval(-60)...Date()
         #expect(mine.allSatisfy { window.contains($0.timestamp.date) })
         // The task runner shows them as Nomad's "Driver" events.
-        let shown = await runner.taskState.events.filter { $0.type == TaskEvent.Kind.driverMessage }.map(\.displayMessage)
+        let shown = await runner.taskState.events.filter { $0.type == TaskEvent.Kind.driverMessage }.map(
+          \.displayMessage)
         #expect(shown == [javaMessage, containerMessage])
         let types = await runner.taskState.events.map(\.type)
         #expect(
           types.filter { $0 != TaskEvent.Kind.driverMessage }
-            == [TaskEvent.Kind.received, TaskEvent.Kind.setup, TaskEvent.Kind.downloadingArtifacts, TaskEvent.Kind.started])
+            == [
+              TaskEvent.Kind.received, TaskEvent.Kind.setup, TaskEvent.Kind.downloadingArtifacts,
+              TaskEvent.Kind.started,
+            ])
         _ = await alloc.stop()
       }
       // Other tasks' events never reach a runner; the one stream served both tasks.
@@ -331,7 +341,9 @@ struct OperationsTests {
       let output = out.fileHandleForReading.readDataToEndOfFile()
       let errors = err.fileHandleForReading.readDataToEndOfFile()
       process.waitUntilExit()
-      return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+      return (
+        process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self)
+      )
     }
     let data = ["--data-dir", dir + "/data"]
     func stdoutLog() -> String {

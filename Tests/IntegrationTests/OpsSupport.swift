@@ -110,7 +110,9 @@ enum Ops {
 
   /// read(2)-family calls a process makes per second (`syscr` of /proc/<pid>/io), over 1 s.
   static func readCallsPerSecond(_ pid: Int32) async throws -> Double {
-    func syscr() -> Double { Double(keyed(Posix.readText("/proc/\(pid)/io")?.replacingOccurrences(of: ":", with: ""))["syscr"] ?? 0) }
+    func syscr() -> Double {
+      Double(keyed(Posix.readText("/proc/\(pid)/io")?.replacingOccurrences(of: ":", with: ""))["syscr"] ?? 0)
+    }
     let before = syscr()
     let start = ContinuousClock.now
     try await Task.sleep(for: .seconds(1))

@@ -103,7 +103,11 @@ struct PluginProtocolTests {
 
   @Test func fingerprintIsHealthyOnThisMachine() async throws {
     let harness = try await MiloHarness.start("fp-healthy")
-    defer { Task { await harness.shutdown(); harness.removeStateDir() } }
+    defer {
+      Task {
+        await harness.shutdown(); harness.removeStateDir()
+      }
+    }
     let manager = try await harness.driver
     let info = try #require(manager.fingerprints.latest)
     #expect(info.healthy, "\(info.healthDescription)")

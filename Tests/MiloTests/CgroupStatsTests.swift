@@ -106,7 +106,9 @@ import Testing
     #expect(first.timestamp.seconds == 100)
     #expect(first.aggResourceUsage.cpu.measuredFields == [.throttledPeriods, .throttledTime])
     #expect(
-      first.aggResourceUsage.memory.measuredFields == [.rss, .cache, .maxUsage, .kernelUsage, .kernelMaxUsage, .usage, .swap])
+      first.aggResourceUsage.memory.measuredFields == [
+        .rss, .cache, .maxUsage, .kernelUsage, .kernelMaxUsage, .usage, .swap,
+      ])
     // 500 ms later: 250 ms of CPU (200 user, 50 system) = 50% of one core.
     sample.cpuTotalNanos = 1_250_000_000
     sample.cpuUserNanos = 1_000_000_000

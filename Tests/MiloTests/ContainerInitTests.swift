@@ -86,7 +86,8 @@ import Testing
 @Suite struct CPUHardLimitTests {
   /// Docker's rule: PercentTicks of the period, on every core.
   @Test func theQuotaIsTheTasksShareOfEveryCore() {
-    #expect(CPUQuota.hardLimit(percentTicks: 0.25, period: 100_000, cores: 2) == CPUQuota(quota: 50_000, period: 100_000))
+    #expect(
+      CPUQuota.hardLimit(percentTicks: 0.25, period: 100_000, cores: 2) == CPUQuota(quota: 50_000, period: 100_000))
     #expect(CPUQuota.hardLimit(percentTicks: 0.1, period: 50_000, cores: 8) == CPUQuota(quota: 40_000, period: 50_000))
     #expect(CPUQuota.hardLimit(percentTicks: 0, period: 100_000, cores: 2) == nil, "no share: nothing to cap")
   }

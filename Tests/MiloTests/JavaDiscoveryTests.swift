@@ -200,7 +200,8 @@ private func runtime(_ home: String, _ version: String, vendor: String = "v", ru
     let error = caught(HostProblem.self) {
       try JavaSelection.choose(from: [], home: other, version: nil, pathJava: nil, searched: "s", settingNames: names)
     }
-    #expect(error?.description.hasPrefix("Error: java_home \(other) is not one of the Java runtimes milo found") == true)
+    #expect(
+      error?.description.hasPrefix("Error: java_home \(other) is not one of the Java runtimes milo found") == true)
   }
 
   @Test func homeThatIsNotJava() {

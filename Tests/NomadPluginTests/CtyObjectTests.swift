@@ -1,6 +1,5 @@
-import Testing
-
 import NomadPlugin
+import Testing
 
 /// The error `body` throws, recording an issue if it succeeds.
 private func ctyError<T>(
@@ -51,14 +50,17 @@ private func ctyError<T>(
   }
 
   @Test func builderRejectsUnknownAttribute() {
-    #expect(ctyError { try Cty.object(attributeNames: ["a"], values: ["a": 1, "typo": 2]) } == "typo: unsupported attribute")
+    #expect(
+      ctyError { try Cty.object(attributeNames: ["a"], values: ["a": 1, "typo": 2]) } == "typo: unsupported attribute")
   }
 
   @Test func typedLookups() throws {
     let config = try sampleConfig()
-    #expect(config.attributeNames == [
-      "args", "count", "dynamic", "enabled", "env", "fraction", "mount", "name", "ratio", "single", "unknown", "unset",
-    ])
+    #expect(
+      config.attributeNames == [
+        "args", "count", "dynamic", "enabled", "env", "fraction", "mount", "name", "ratio", "single", "unknown",
+        "unset",
+      ])
     #expect(try config.string("name") == "svc")
     #expect(try config.stringList("args") == ["-v", "--x"])
     #expect(try config.int("count") == 3)
@@ -99,7 +101,8 @@ private func ctyError<T>(
     #expect(ctyError { try config.string("args") } == "args: expected a string, got a list")
     #expect(ctyError { try config.bool("name") } == "name: expected a bool, got a string")
     #expect(ctyError { try config.int("ratio") } == "ratio: expected an integer, got 1.5 (not a whole number)")
-    #expect(ctyError { try config.int("fraction") } == "fraction: expected an integer, got 0.8 (not a 64-bit whole number)")
+    #expect(
+      ctyError { try config.int("fraction") } == "fraction: expected an integer, got 0.8 (not a 64-bit whole number)")
     #expect(ctyError { try config.int("name") } == "name: expected an integer, got a string")
     #expect(ctyError { try config.double("enabled") } == "enabled: expected a number, got a bool")
     #expect(ctyError { try config.object("args") } == "args: expected an object, got a list")

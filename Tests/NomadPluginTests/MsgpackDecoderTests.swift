@@ -1,6 +1,5 @@
-import Testing
-
 import NomadPlugin
+import Testing
 
 /// Decodes `bytes`, recording an issue (and returning nil) on failure.
 private func decoded(_ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) -> MsgpackValue? {
@@ -35,24 +34,25 @@ private func decodeError(
     #expect(decoded([0xc3]) == .bool(true))
   }
 
-  @Test(arguments: [
-    ([0x00], MsgpackValue.int(0)),
-    ([0x7f], .int(127)),
-    ([0xe0], .int(-32)),
-    ([0xff], .int(-1)),
-    ([0xcc, 0x80], .uint(128)),
-    ([0xcc, 0x05], .uint(5)),  // non-canonical, as some encoders write
-    ([0xcd, 0x01, 0x00], .uint(256)),
-    ([0xce, 0x00, 0x01, 0x00, 0x00], .uint(65536)),
-    ([0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], .uint(UInt64.max)),
-    ([0xd0, 0x80], .int(-128)),
-    ([0xd0, 0x01], .int(1)),
-    ([0xd1, 0x80, 0x00], .int(-32768)),
-    ([0xd1, 0x00, 0x80], .int(128)),  // ugorji writes 128 as int16
-    ([0xd2, 0x80, 0x00, 0x00, 0x00], .int(Int64(Int32.min))),
-    ([0xd3, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00], .int(Int64.min)),
-    ([0xd3, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], .int(Int64.max)),
-  ] as [([UInt8], MsgpackValue)])
+  @Test(
+    arguments: [
+      ([0x00], MsgpackValue.int(0)),
+      ([0x7f], .int(127)),
+      ([0xe0], .int(-32)),
+      ([0xff], .int(-1)),
+      ([0xcc, 0x80], .uint(128)),
+      ([0xcc, 0x05], .uint(5)),  // non-canonical, as some encoders write
+      ([0xcd, 0x01, 0x00], .uint(256)),
+      ([0xce, 0x00, 0x01, 0x00, 0x00], .uint(65536)),
+      ([0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], .uint(UInt64.max)),
+      ([0xd0, 0x80], .int(-128)),
+      ([0xd0, 0x01], .int(1)),
+      ([0xd1, 0x80, 0x00], .int(-32768)),
+      ([0xd1, 0x00, 0x80], .int(128)),  // ugorji writes 128 as int16
+      ([0xd2, 0x80, 0x00, 0x00, 0x00], .int(Int64(Int32.min))),
+      ([0xd3, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00], .int(Int64.min)),
+      ([0xd3, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], .int(Int64.max)),
+    ] as [([UInt8], MsgpackValue)])
   func integers(bytes: [UInt8], expected: MsgpackValue) {
     #expect(decoded(bytes) == expected)
   }
@@ -114,9 +114,10 @@ private func decodeError(
   @Test func mapsKeepOrderAndDuplicates() {
     let value = decoded([0x83, 0xa1, 0x62, 0x01, 0xa1, 0x61, 0x02, 0xa1, 0x62, 0x03])
     #expect(
-      value == .map([
-        .init(key: "b", value: 1), .init(key: "a", value: 2), .init(key: "b", value: 3),
-      ]))
+      value
+        == .map([
+          .init(key: "b", value: 1), .init(key: "a", value: 2), .init(key: "b", value: 3),
+        ]))
     // The last duplicate wins, as when Go decodes into a map.
     #expect(value?["b"] == 3)
     #expect(value?["a"] == 2)
@@ -136,8 +137,10 @@ private func decodeError(
     #expect(decoded([0xd4, 0x00, 0x00]) == .ext(type: 0, data: [0]))
     #expect(decoded([0xd5, 0x01, 0xaa, 0xbb]) == .ext(type: 1, data: [0xaa, 0xbb]))
     #expect(decoded([0xd6, 0xff, 1, 2, 3, 4]) == .ext(type: -1, data: [1, 2, 3, 4]))
-    #expect(decoded([0xd7, 0x05] + [UInt8](repeating: 9, count: 8)) == .ext(type: 5, data: [UInt8](repeating: 9, count: 8)))
-    #expect(decoded([0xd8, 0x05] + [UInt8](repeating: 9, count: 16)) == .ext(type: 5, data: [UInt8](repeating: 9, count: 16)))
+    #expect(
+      decoded([0xd7, 0x05] + [UInt8](repeating: 9, count: 8)) == .ext(type: 5, data: [UInt8](repeating: 9, count: 8)))
+    #expect(
+      decoded([0xd8, 0x05] + [UInt8](repeating: 9, count: 16)) == .ext(type: 5, data: [UInt8](repeating: 9, count: 16)))
     #expect(decoded([0xc7, 0x00, 0x07]) == .ext(type: 7, data: []))
     #expect(decoded([0xc8, 0x00, 0x01, 0x80, 0x42]) == .ext(type: -128, data: [0x42]))
     #expect(decoded([0xc9, 0x00, 0x00, 0x00, 0x01, 0x7f, 0x42]) == .ext(type: 127, data: [0x42]))
@@ -209,7 +212,9 @@ private func decodeError(
     #expect(error?.reason == .truncated(needed: 2, available: 1))
     #expect(error?.offset == 3)
     #expect(error?.format == "uint16")
-    #expect(error?.description == "msgpack: unexpected end of input reading uint16: needed 2 byte(s), 1 available (at byte offset 3)")
+    #expect(
+      error?.description
+        == "msgpack: unexpected end of input reading uint16: needed 2 byte(s), 1 available (at byte offset 3)")
     #expect(decodeError([0xcb, 0x00])?.reason == .truncated(needed: 8, available: 1))
     #expect(decodeError([0xc7])?.reason == .truncated(needed: 1, available: 0))
     #expect(decodeError([0xc7, 0x01])?.reason == .truncated(needed: 1, available: 0))  // ext type byte
@@ -280,7 +285,8 @@ private func decodeError(
     let huge = [UInt8](repeating: 0x91, count: 1_000_000)
     #expect(decodeError(huge)?.reason == .depthLimitExceeded(limit: 128))
     // A custom limit.
-    #expect(decodeError([0x91, 0x91, 0x90], decoder: MsgpackDecoder(maxDepth: 2))?.reason == .depthLimitExceeded(limit: 2))
+    #expect(
+      decodeError([0x91, 0x91, 0x90], decoder: MsgpackDecoder(maxDepth: 2))?.reason == .depthLimitExceeded(limit: 2))
     #expect(throws: Never.self) { try MsgpackDecoder(maxDepth: 0).decode([0x05]) }
   }
 

@@ -1,6 +1,5 @@
-import Testing
-
 import NomadPlugin
+import Testing
 
 /// Parses space-separated hex bytes, e.g. "83 a1 61 c0".
 private func hex(_ text: String) -> [UInt8] {
@@ -19,32 +18,33 @@ private func encoded(_ value: MsgpackValue, sourceLocation: SourceLocation = #_s
 @Suite struct MsgpackEncoderTests {
   // MARK: Exact vectors (msgpack spec; vmihailenco/msgpack compact ints as go-cty uses)
 
-  @Test(arguments: [
-    (MsgpackValue.int(0), "00"),
-    (.int(1), "01"),
-    (.int(127), "7f"),
-    (.int(128), "cc 80"),
-    (.int(255), "cc ff"),
-    (.int(256), "cd 01 00"),
-    (.int(65535), "cd ff ff"),
-    (.int(65536), "ce 00 01 00 00"),
-    (.int(4_294_967_295), "ce ff ff ff ff"),
-    (.int(4_294_967_296), "cf 00 00 00 01 00 00 00 00"),
-    (.int(Int64.max), "cf 7f ff ff ff ff ff ff ff"),
-    (.int(-1), "ff"),
-    (.int(-32), "e0"),
-    (.int(-33), "d0 df"),
-    (.int(-128), "d0 80"),
-    (.int(-129), "d1 ff 7f"),
-    (.int(-32768), "d1 80 00"),
-    (.int(-32769), "d2 ff ff 7f ff"),
-    (.int(Int64(Int32.min)), "d2 80 00 00 00"),
-    (.int(Int64(Int32.min) - 1), "d3 ff ff ff ff 7f ff ff ff"),
-    (.int(Int64.min), "d3 80 00 00 00 00 00 00 00"),
-    (.uint(0), "00"),
-    (.uint(200), "cc c8"),
-    (.uint(UInt64.max), "cf ff ff ff ff ff ff ff ff"),
-  ] as [(MsgpackValue, String)])
+  @Test(
+    arguments: [
+      (MsgpackValue.int(0), "00"),
+      (.int(1), "01"),
+      (.int(127), "7f"),
+      (.int(128), "cc 80"),
+      (.int(255), "cc ff"),
+      (.int(256), "cd 01 00"),
+      (.int(65535), "cd ff ff"),
+      (.int(65536), "ce 00 01 00 00"),
+      (.int(4_294_967_295), "ce ff ff ff ff"),
+      (.int(4_294_967_296), "cf 00 00 00 01 00 00 00 00"),
+      (.int(Int64.max), "cf 7f ff ff ff ff ff ff ff"),
+      (.int(-1), "ff"),
+      (.int(-32), "e0"),
+      (.int(-33), "d0 df"),
+      (.int(-128), "d0 80"),
+      (.int(-129), "d1 ff 7f"),
+      (.int(-32768), "d1 80 00"),
+      (.int(-32769), "d2 ff ff 7f ff"),
+      (.int(Int64(Int32.min)), "d2 80 00 00 00"),
+      (.int(Int64(Int32.min) - 1), "d3 ff ff ff ff 7f ff ff ff"),
+      (.int(Int64.min), "d3 80 00 00 00 00 00 00 00"),
+      (.uint(0), "00"),
+      (.uint(200), "cc c8"),
+      (.uint(UInt64.max), "cf ff ff ff ff ff ff ff ff"),
+    ] as [(MsgpackValue, String)])
   func integers(value: MsgpackValue, expected: String) {
     #expect(encoded(value) == hex(expected))
   }
@@ -106,13 +106,18 @@ private func encoded(_ value: MsgpackValue, sourceLocation: SourceLocation = #_s
     #expect(encoded(.ext(type: 0, data: [0])) == hex("d4 00 00"))
     #expect(encoded(.ext(type: 1, data: [1, 2])) == hex("d5 01 01 02"))
     #expect(encoded(.ext(type: -1, data: [1, 2, 3, 4])) == hex("d6 ff 01 02 03 04"))
-    #expect(encoded(.ext(type: 2, data: [UInt8](repeating: 7, count: 8))) == [0xd7, 0x02] + [UInt8](repeating: 7, count: 8))
-    #expect(encoded(.ext(type: 2, data: [UInt8](repeating: 7, count: 16))) == [0xd8, 0x02] + [UInt8](repeating: 7, count: 16))
+    #expect(
+      encoded(.ext(type: 2, data: [UInt8](repeating: 7, count: 8))) == [0xd7, 0x02] + [UInt8](repeating: 7, count: 8))
+    #expect(
+      encoded(.ext(type: 2, data: [UInt8](repeating: 7, count: 16))) == [0xd8, 0x02] + [UInt8](repeating: 7, count: 16))
     #expect(encoded(.ext(type: 5, data: [])) == hex("c7 00 05"))
     #expect(encoded(.ext(type: 12, data: [0x81, 0x01, 0xc2])) == hex("c7 03 0c 81 01 c2"))
     #expect(encoded(.ext(type: 3, data: [UInt8](repeating: 0, count: 17))).prefix(3) == [0xc7, 0x11, 0x03])
     #expect(encoded(.ext(type: 3, data: [UInt8](repeating: 0, count: 256))).prefix(4) == [0xc8, 0x01, 0x00, 0x03])
-    #expect(encoded(.ext(type: 3, data: [UInt8](repeating: 0, count: 65536))).prefix(6) == [0xc9, 0x00, 0x01, 0x00, 0x00, 0x03])
+    #expect(
+      encoded(.ext(type: 3, data: [UInt8](repeating: 0, count: 65536))).prefix(6) == [
+        0xc9, 0x00, 0x01, 0x00, 0x00, 0x03,
+      ])
   }
 
   // MARK: go-cty shaped values

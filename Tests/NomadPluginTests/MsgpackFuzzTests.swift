@@ -1,6 +1,5 @@
-import Testing
-
 import NomadPlugin
+import Testing
 
 /// SplitMix64: a small, fast, deterministic generator so failures reproduce.
 private struct SplitMix64: RandomNumberGenerator {

@@ -131,7 +131,8 @@ public struct PluginConfig: Sendable, Equatable {
     }
     for cap in allowCaps where !Capabilities.known.contains(cap) {
       throw .invalidArgument(
-        "allow_caps: unknown capability \"\(cap)\"; expected names like \"net_bind_service\" or \"CAP_NET_BIND_SERVICE\"")
+        "allow_caps: unknown capability \"\(cap)\"; expected names like \"net_bind_service\" or \"CAP_NET_BIND_SERVICE\""
+      )
     }
   }
 }

@@ -39,10 +39,13 @@ public struct TaskOptions: Sendable, Equatable, Codable {
     HCLAttribute("cap_add", type: "list(string)", help: "Capabilities to add, within allow_caps."),
     HCLAttribute("work_dir", type: "string", help: "Working directory inside the container."),
     HCLAttribute(
-      "pids_limit", type: "number", help: "Most processes and threads (JVM threads count); within the plugin's pids_limit."),
+      "pids_limit", type: "number",
+      help: "Most processes and threads (JVM threads count); within the plugin's pids_limit."),
     HCLAttribute(
-      "cpu_hard_limit", type: "bool", help: "Cap CPU at the task's `cpu` share of the node (a CFS quota), as Docker's option does."),
-    HCLAttribute("cpu_cfs_period", type: "number", help: "CFS period in microseconds for cpu_hard_limit (default 100000)."),
+      "cpu_hard_limit", type: "bool",
+      help: "Cap CPU at the task's `cpu` share of the node (a CFS quota), as Docker's option does."),
+    HCLAttribute(
+      "cpu_cfs_period", type: "number", help: "CFS period in microseconds for cpu_hard_limit (default 100000)."),
   ])
 
   /// Decodes the task options Nomad sends (go-cty msgpack).

@@ -23,9 +23,11 @@ extension MiloDriver {
 
     let fm = FileManager.default
     do {
-      try fm.createDirectory(atPath: plan.taskStateDir, withIntermediateDirectories: true,
+      try fm.createDirectory(
+        atPath: plan.taskStateDir, withIntermediateDirectories: true,
         attributes: [.posixPermissions: 0o700])
-      try fm.createDirectory(atPath: plan.runtimeRoot, withIntermediateDirectories: true,
+      try fm.createDirectory(
+        atPath: plan.runtimeRoot, withIntermediateDirectories: true,
         attributes: [.posixPermissions: 0o700])
       try BundleBuilder.write(plan.spec, to: plan.bundleDir)
     } catch {
@@ -66,7 +68,8 @@ extension MiloDriver {
     let config = task.config
     await task.startMonitoring { record in
       if record.oomKilled {
-        events.emit(config, "Task was OOM-killed: it used more memory than its limit", annotations: ["oom_killed": "true"])
+        events.emit(
+          config, "Task was OOM-killed: it used more memory than its limit", annotations: ["oom_killed": "true"])
       }
     }
   }

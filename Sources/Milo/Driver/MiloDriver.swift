@@ -88,7 +88,8 @@ public final class MiloDriver: NomadDriver {
     let parent = (config.stateDir as NSString).deletingLastPathComponent
     guard FileManager.default.fileExists(atPath: parent) else {
       throw .invalidArgument(
-        "state_dir: the parent directory \(parent) of \(config.stateDir) does not exist; create it or choose another state_dir")
+        "state_dir: the parent directory \(parent) of \(config.stateDir) does not exist; create it or choose another state_dir"
+      )
     }
   }
 

@@ -42,7 +42,8 @@ public struct HostProbe: Sendable {
     var javas = discovery.discover()
     // The operator's default_java_home counts as installed even outside the search paths.
     if !config.defaultJavaHome.isEmpty,
-      let extra = JavaDiscovery.inspect(home: URL(fileURLWithPath: config.defaultJavaHome).resolvingSymlinksInPath().path),
+      let extra = JavaDiscovery.inspect(
+        home: URL(fileURLWithPath: config.defaultJavaHome).resolvingSymlinksInPath().path),
       !javas.contains(where: { $0.home == extra.home })
     {
       javas.append(extra)

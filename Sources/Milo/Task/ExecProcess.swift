@@ -141,9 +141,11 @@ final class ExecProcess: Sendable {
         closeAll([outPipe[0], errPipe[0], inPipe[1]] + stopPipe)
         removeFiles()
         throw ExecError(
-          !message.isEmpty ? message
-            : !output.isEmpty ? output.trimmingCharacters(in: .whitespacesAndNewlines)
-            : "the runtime did not open a terminal (\(SystemError("console socket", errno: -terminal)))")
+          !message.isEmpty
+            ? message
+            : !output.isEmpty
+              ? output.trimmingCharacters(in: .whitespacesAndNewlines)
+              : "the runtime did not open a terminal (\(SystemError("console socket", errno: -terminal)))")
       }
       Posix.setNonBlocking(terminal)
     }
@@ -343,7 +345,9 @@ final class ExecProcess: Sendable {
   /// calling `body` with each chunk. Blocks: run it on its own thread.
   func pump(_ fd: Int32, _ body: ([UInt8]) -> Void) {
     var chunk = [UInt8](repeating: 0, count: 32 << 10)
-    var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: stopRead, events: Int16(POLLIN), revents: 0)]
+    var fds = [
+      pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: stopRead, events: Int16(POLLIN), revents: 0),
+    ]
     while true {
       fds[0].revents = 0
       fds[1].revents = 0
@@ -461,14 +465,19 @@ final class InputWriter: @unchecked Sendable {
   private func writeAll(_ bytes: [UInt8]) -> Bool {
     var offset = 0
     while offset < bytes.count {
-      let n = bytes.withUnsafeBytes { raw in Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset) }
+      let n = bytes.withUnsafeBytes { raw -> Int in
+        guard let base = raw.baseAddress else { return 0 }
+        return Glibc.write(fd, base + offset, raw.count - offset)
+      }
       if n > 0 {
         offset += n
         continue
       }
       if n < 0 && errno == EINTR { continue }
       guard n < 0 && errno == EAGAIN else { return false }
-      var fds = [pollfd(fd: fd, events: Int16(POLLOUT), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
+      var fds = [
+        pollfd(fd: fd, events: Int16(POLLOUT), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0),
+      ]
       if poll(&fds, 2, -1) < 0 && errno != EINTR { return false }
       if fds[1].revents != 0 { return false }
       if fds[0].revents & Int16(POLLERR | POLLHUP) != 0 { return false }

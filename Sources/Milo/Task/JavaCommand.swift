@@ -78,7 +78,8 @@ public struct JavaCommand: Sendable, Equatable {
       "jar_path escapes the task directory",
       expected: "a path inside the task directory: local/, secrets/, tmp/ or alloc/ (e.g. local/app.jar)",
       got: "jar_path = \"\(path)\"",
-      suggestion: "download the JAR with an artifact block (it lands in local/) and set jar_path = \"local/<name>.jar\".")
+      suggestion:
+        "download the JAR with an artifact block (it lands in local/) and set jar_path = \"local/<name>.jar\".")
   }
 
   static func hostPath(of relative: String, taskDir: String, allocDir: String) -> String {
@@ -129,8 +130,12 @@ public struct JavaCommand: Sendable, Equatable {
       throw TaskError(
         "\(shown) is not a JAR (zip) file",
         expected: "a Java archive, which starts with the zip signature PK",
-        got: magic.isEmpty ? "an empty file" : "a file starting with bytes \(magic.map { String(format: "%02x", $0) }.joined(separator: " "))",
-        suggestion: "rebuild the JAR (jar cfe app.jar Main ...) and check the artifact URL serves the JAR itself, not an HTML page.")
+        got: magic.isEmpty
+          ? "an empty file"
+          : "a file starting with bytes \(magic.map { String(format: "%02x", $0) }.joined(separator: " "))",
+        suggestion:
+          "rebuild the JAR (jar cfe app.jar Main ...) and check the artifact URL serves the JAR itself, not an HTML page."
+      )
     }
   }
 

@@ -65,7 +65,8 @@ public struct LaunchPlanner {
     let taskStateDir = config.stateDir + "/tasks/" + containerID
     let runtimeRoot = config.stateDir + "/runtime"
     let cgroupsPath = "/milo/" + containerID
-    let network = task.hasNetworkIsolationSpec && task.networkIsolationSpec.mode == .group
+    let network =
+      task.hasNetworkIsolationSpec && task.networkIsolationSpec.mode == .group
       ? task.networkIsolationSpec.path : nil
     let spec = BundleBuilder.spec(
       for: BundleRequest(
@@ -101,12 +102,14 @@ public struct LaunchPlanner {
     guard task > 0 else {
       throw TaskError(
         "invalid pids_limit", expected: "a positive number of processes and threads",
-        got: "pids_limit = \(task)", suggestion: "remove pids_limit, or set it to at least the JVM's thread count (e.g. 256).")
+        got: "pids_limit = \(task)",
+        suggestion: "remove pids_limit, or set it to at least the JVM's thread count (e.g. 256).")
     }
     if plugin > 0 && task > plugin {
       throw TaskError(
         "pids_limit is above the plugin's limit", expected: "pids_limit ≤ \(plugin) (the milo plugin's pids_limit)",
-        got: "pids_limit = \(task)", suggestion: "lower the task's pids_limit, or ask the operator to raise the plugin's.")
+        got: "pids_limit = \(task)",
+        suggestion: "lower the task's pids_limit, or ask the operator to raise the plugin's.")
     }
     return task
   }
@@ -117,7 +120,8 @@ public struct LaunchPlanner {
     guard (1000...1_000_000).contains(period) else {
       throw TaskError(
         "invalid cpu_cfs_period", expected: "microseconds between 1000 and 1000000",
-        got: "cpu_cfs_period = \(period)", suggestion: "remove cpu_cfs_period (default 100000), or set it within that range.")
+        got: "cpu_cfs_period = \(period)",
+        suggestion: "remove cpu_cfs_period (default 100000), or set it within that range.")
     }
     guard options.cpuHardLimit else { return nil }
     return CPUQuota.hardLimit(

@@ -105,7 +105,8 @@ public actor MiloTask {
     status.state = exit == nil ? .running : .exited
     status.startedAt = .init(seconds: state.startedAt / 1_000_000_000, nanos: Int32(state.startedAt % 1_000_000_000))
     if let exit {
-      status.completedAt = .init(seconds: exit.finishedAt / 1_000_000_000, nanos: Int32(exit.finishedAt % 1_000_000_000))
+      status.completedAt = .init(
+        seconds: exit.finishedAt / 1_000_000_000, nanos: Int32(exit.finishedAt % 1_000_000_000))
       status.result = Self.result(exit)
     }
     return status

@@ -42,7 +42,9 @@ public struct SupervisorProcess: Sendable {
     // The supervisor failed before the container ran: collect it and report why.
     await process.waitForExit()
     process.reap()
-    let reason = line.hasPrefix("error ") ? String(line.dropFirst(6)) : "the supervisor exited without reporting (see \(options.stateDir)/supervisor.log)"
+    let reason =
+      line.hasPrefix("error ")
+      ? String(line.dropFirst(6)) : "the supervisor exited without reporting (see \(options.stateDir)/supervisor.log)"
     throw SupervisorLaunchError(reason: reason)
   }
 

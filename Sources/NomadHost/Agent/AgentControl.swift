@@ -22,9 +22,11 @@ public enum AgentControl {
 
   /// Serves `agent` on `path`.
   public static func serve(agent: NomadAgent, path: String) throws -> ControlServer {
-    try ControlServer(path: path, streamingHandler: { request, input, reply in
-      await handle(request, agent: agent, input: input, reply: reply)
-    })
+    try ControlServer(
+      path: path,
+      streamingHandler: { request, input, reply in
+        await handle(request, agent: agent, input: input, reply: reply)
+      })
   }
 
   static func handle(

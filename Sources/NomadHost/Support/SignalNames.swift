@@ -1,9 +1,10 @@
+import NomadPlugin
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
-import NomadPlugin
 
 /// Go's signal descriptions, for exit texts as Nomad prints them.
 extension SignalNames {

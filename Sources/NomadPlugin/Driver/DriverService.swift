@@ -92,7 +92,8 @@ struct DriverService<Driver: NomadDriver>: DriverProto.SimpleServiceProtocol {
     request: Hashicorp_Nomad_Plugins_Drivers_Proto_StopTaskRequest, context: ServerContext
   ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_StopTaskResponse {
     try await mapErrors {
-      let timeout = Duration.seconds(request.timeout.seconds)
+      let timeout =
+        Duration.seconds(request.timeout.seconds)
         + Duration.nanoseconds(Int64(request.timeout.nanos))
       try await driver.stopTask(id: request.taskID, timeout: timeout, signal: request.signal)
       return Hashicorp_Nomad_Plugins_Drivers_Proto_StopTaskResponse()
@@ -124,7 +125,8 @@ struct DriverService<Driver: NomadDriver>: DriverProto.SimpleServiceProtocol {
     response: RPCWriter<Hashicorp_Nomad_Plugins_Drivers_Proto_TaskStatsResponse>,
     context: ServerContext
   ) async throws {
-    let interval = request.hasCollectionInterval
+    let interval =
+      request.hasCollectionInterval
       ? Duration.seconds(request.collectionInterval.seconds)
         + Duration.nanoseconds(Int64(request.collectionInterval.nanos))
       : .seconds(1)
@@ -161,7 +163,8 @@ struct DriverService<Driver: NomadDriver>: DriverProto.SimpleServiceProtocol {
   ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_ExecTaskResponse {
     let driver = self.driver
     return try await untilRPCCancelled {
-      let timeout = request.hasTimeout
+      let timeout =
+        request.hasTimeout
         ? Duration.seconds(request.timeout.seconds) + Duration.nanoseconds(Int64(request.timeout.nanos))
         : .seconds(60)
       let (stdout, stderr, result) = try await driver.execTask(

@@ -1,12 +1,13 @@
+import CMiloSys
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import Logging
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
-import CMiloSys
-import GRPCCore
-import GRPCNIOTransportHTTP2Posix
-import Logging
 
 /// Serves a `NomadDriver` as a go-plugin gRPC plugin, the way Nomad expects to launch it.
 ///

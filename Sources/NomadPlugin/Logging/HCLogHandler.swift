@@ -1,9 +1,10 @@
+import Logging
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
-import Logging
 
 /// A swift-log backend that writes one hclog JSON object per line to standard error.
 ///

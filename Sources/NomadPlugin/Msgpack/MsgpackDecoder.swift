@@ -170,11 +170,14 @@ private struct Reader {
     case 0xc3:
       return .bool(true)
     case 0xc4:
-      return .binary(try readPayload(length: try readUInt(1, start: start, format: "bin8"), start: start, format: "bin8"))
+      return .binary(
+        try readPayload(length: try readUInt(1, start: start, format: "bin8"), start: start, format: "bin8"))
     case 0xc5:
-      return .binary(try readPayload(length: try readUInt(2, start: start, format: "bin16"), start: start, format: "bin16"))
+      return .binary(
+        try readPayload(length: try readUInt(2, start: start, format: "bin16"), start: start, format: "bin16"))
     case 0xc6:
-      return .binary(try readPayload(length: try readUInt(4, start: start, format: "bin32"), start: start, format: "bin32"))
+      return .binary(
+        try readPayload(length: try readUInt(4, start: start, format: "bin32"), start: start, format: "bin32"))
     case 0xc7:
       return try readExt(length: try readUInt(1, start: start, format: "ext8"), start: start, format: "ext8")
     case 0xc8:

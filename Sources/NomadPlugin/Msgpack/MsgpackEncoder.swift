@@ -114,15 +114,15 @@ public struct MsgpackEncoder: Sendable {
   private static func appendNegative(_ i: Int64, to output: inout [UInt8]) {
     let bits = UInt64(bitPattern: i)
     switch i {
-    case -32 ..< 0:
+    case -32..<0:
       output.append(UInt8(truncatingIfNeeded: bits))  // negative fixint 0xe0...0xff
     case Int64(Int8.min) ..< -32:
       output.append(0xd0)
       output.append(UInt8(truncatingIfNeeded: bits))
-    case Int64(Int16.min) ..< Int64(Int8.min):
+    case Int64(Int16.min)..<Int64(Int8.min):
       output.append(0xd1)
       appendBigEndian(bits, size: 2, to: &output)
-    case Int64(Int32.min) ..< Int64(Int16.min):
+    case Int64(Int32.min)..<Int64(Int16.min):
       output.append(0xd2)
       appendBigEndian(bits, size: 4, to: &output)
     default:
