@@ -42,6 +42,8 @@ void milo_release_startup_memory(void) {
     }
     unsigned long kb;
     if (candidate && sscanf(line, "Anonymous: %lu kB", &kb) == 1 && kb > 0) candidate = 0;
+    /* A private copy that was swapped out is no longer "Anonymous" but still one. */
+    if (candidate && sscanf(line, "Swap: %lu kB", &kb) == 1 && kb > 0) candidate = 0;
     /* VmFlags is the last field of each mapping. */
     if (strncmp(line, "VmFlags:", 8) == 0 && candidate) {
       release_mapping(start, end, executable);

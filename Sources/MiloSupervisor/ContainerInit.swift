@@ -20,10 +20,13 @@ public enum ContainerInit {
   public static let statusFD: Int32 = 3
 
   /// Signals that are not forwarded: SIGCHLD is the init's own, SIGKILL and SIGSTOP cannot be
-  /// caught, and faults stay synchronous so a bug in the init itself is not hidden.
-  static let kept: Set<Int32> = [
-    SIGCHLD, SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS,
-  ]
+  /// caught (the supervisor sends those straight to the init's child). Fault signals sent by
+  /// someone are forwarded; a real fault in the init is still delivered, as the kernel forces
+  /// synchronous faults through a blocked mask.
+  public static let notForwarded: Set<Int32> = [SIGCHLD, SIGKILL, SIGSTOP]
+
+  /// The signals the init forwards: every standard signal but `notForwarded`.
+  public static let forwarded: [Int32] = (1..<32).map { Int32($0) }.filter { !notForwarded.contains($0) }
 
   /// Runs `arguments` (an absolute program path and its arguments) and returns the exit code for
   /// the init itself.
@@ -32,7 +35,6 @@ public enum ContainerInit {
       fail("milo init: no command given (usage: milo init <program> [arguments...])")
       return 127
     }
-    let forwarded = (1..<32).map { Int32($0) }.filter { !kept.contains($0) }
     let signals = forwarded + [SIGCHLD]
     // Blocked signals are queued even for a namespace's init, so none is lost before the read.
     let sigfd = signals.withUnsafeBufferPointer { milo_signalfd_open($0.baseAddress, Int32($0.count)) }

@@ -139,7 +139,7 @@ public struct Supervisor {
             // container's pid while it is our unreaped child, so the pid cannot be reused.
             if exitStatus == nil && value > 0 {
               log("delivering signal \(value) to the container")
-              kill(containerPid, value)
+              deliver(value, to: containerPid)
             }
           } else if !killRequested {
             // The plugin asked us to end the task (DestroyTask with force).
@@ -187,6 +187,41 @@ public struct Supervisor {
     deleteContainer()
     log("container \(options.containerID) exited: code \(record.exitCode) signal \(record.signal) oom \(oom)")
     return 0
+  }
+
+  /// Sends a signal the plugin asked for to the container's first process. Under `milo init`:
+  /// waits (up to 500 ms, right after the start) until the init blocks the signal, as the kernel
+  /// discards signals to a namespace's init that neither blocks nor handles them; and sends the
+  /// signals the init cannot forward (SIGSTOP, SIGCHLD) straight to its children (the JVM).
+  private func deliver(_ signal: Int32, to containerPid: pid_t) {
+    guard options.containerInit, signal != SIGKILL else {
+      kill(containerPid, signal)
+      return
+    }
+    if ContainerInit.notForwarded.contains(signal) {
+      for child in Self.children(of: containerPid) { kill(child, signal) }
+      return
+    }
+    let deadline = Posix.monotonicNanos() + 500_000_000
+    while !Self.blocks(containerPid, signal) && Posix.monotonicNanos() < deadline { usleep(5_000) }
+    kill(containerPid, signal)
+  }
+
+  /// Whether `pid` blocks `signal` (its `SigBlk` mask in /proc).
+  static func blocks(_ pid: pid_t, _ signal: Int32) -> Bool {
+    guard let status = Posix.readText("/proc/\(pid)/status") else { return false }
+    for line in status.split(separator: "\n") where line.hasPrefix("SigBlk:") {
+      let hex = line.dropFirst("SigBlk:".count).filter { !$0.isWhitespace }
+      guard let mask = UInt64(hex, radix: 16) else { return false }
+      return mask & (UInt64(1) << UInt64(signal - 1)) != 0
+    }
+    return false
+  }
+
+  /// The children of `pid` (its main thread's, which for the init are all of them).
+  static func children(of pid: pid_t) -> [pid_t] {
+    let text = Posix.readText("/proc/\(pid)/task/\(pid)/children") ?? ""
+    return text.split(separator: " ").compactMap { pid_t($0.filter { !$0.isWhitespace }) }
   }
 
   private func reap(containerPid: pid_t, into exitStatus: inout Int32?) {

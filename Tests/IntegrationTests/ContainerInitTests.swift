@@ -89,6 +89,15 @@ struct ContainerInitTests {
     #expect(Spawn.exitCode(ended.status) == 138)
   }
 
+  /// A fault signal someone sends (not a real fault in the init) is forwarded like any other.
+  @Test func sentFaultSignalsAreForwardedToo() throws {
+    let outcome = try Self.run(["/bin/sh", "-c", "echo ready; while :; do sleep 0.05; done"]) { pid in
+      kill(pid, SIGSEGV)
+    }
+    #expect(outcome.statusLine == "signal 11\n")
+    #expect(Spawn.exitCode(outcome.status) == 139)
+  }
+
   @Test func aMissingProgramIsExplained() throws {
     let outcome = try Self.run(["/nonexistent/java", "-version"])
     #expect(Spawn.exitCode(outcome.status) == 127)

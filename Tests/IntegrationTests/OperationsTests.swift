@@ -192,6 +192,13 @@ struct OperationsTests {
       #expect(Ops.parentPid(jvm.pid) == state.containerPid)
       #expect(SignalDisposition.read(pid: jvm.pid)?.innermostPid == 2)
 
+      // SIGSTOP cannot be forwarded by an init: it reaches the JVM directly, and SIGCONT resumes it.
+      try await runner.signal("SIGSTOP")
+      #expect(await Ops.waitUntil(.seconds(5)) { Ops.processState(jvm.pid) == "T" }, "the JVM is stopped")
+      #expect(Ops.processState(state.containerPid) != "T", "milo init keeps running")
+      try await runner.signal("SIGCONT")
+      #expect(await Ops.waitUntil(.seconds(5)) { Ops.processState(jvm.pid) != "T" }, "the JVM runs again")
+
       try await runner.signal("SIGUSR1")
       let final = await runner.waitUntilDone()
       let terminated = final.events.last { $0.type == TaskEvent.Kind.terminated }

@@ -57,6 +57,12 @@ enum Ops {
     return nil
   }
 
+  /// The one-letter state of a process (`R`, `S`, `T`, `Z`, ...), from /proc/<pid>/stat.
+  static func processState(_ pid: Int32) -> String? {
+    guard let stat = Posix.readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
+    return stat[stat.index(after: close)...].split(separator: " ").first.map(String.init)
+  }
+
   /// Whether a process is a zombie (exited, not reaped).
   static func isZombie(_ pid: Int32) -> Bool {
     (Posix.readText("/proc/\(pid)/status") ?? "").contains("State:\tZ")

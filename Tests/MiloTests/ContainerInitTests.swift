@@ -75,12 +75,13 @@ import Testing
         + "Got: pids_limit = 600\nSuggestion: lower the task's pids_limit, or ask the operator to raise the plugin's.")
   }
 
+  /// As Docker's driver: 0 or less means "not set", so the plugin's limit applies.
   @Test(arguments: [0, -5] as [Int64])
-  func aLimitBelowOneIsRejected(_ value: Int64) {
-    let error = #expect(throws: TaskError.self) { try LaunchPlanner.pidsLimit(task: value, plugin: 0) }
-    #expect(error?.what == "invalid pids_limit")
-    #expect(error?.got == "pids_limit = \(value)")
+  func aLimitBelowOneIsUnset(_ value: Int64) throws {
+    #expect(try LaunchPlanner.pidsLimit(task: value, plugin: 0) == nil)
+    #expect(try LaunchPlanner.pidsLimit(task: value, plugin: 300) == 300)
   }
+
 }
 
 @Suite struct CPUHardLimitTests {
@@ -96,13 +97,16 @@ import Testing
     var options = TaskOptions()
     options.cpuHardLimit = true
     #expect(try LaunchPlanner.cpuQuota(options, 0.5)?.period == 100_000)
-    options.cpuHardLimit = false
-    #expect(try LaunchPlanner.cpuQuota(options, 0.5) == nil)
-    for period in [0, 999, 1_000_001] as [Int64] {
+    options.cpuCFSPeriod = 0
+    #expect(try LaunchPlanner.cpuQuota(options, 0.5)?.period == 100_000, "0 is the default, as for Docker")
+    for period in [-1, 999, 1_000_001] as [Int64] {
       options.cpuCFSPeriod = period
       let error = #expect(throws: TaskError.self) { try LaunchPlanner.cpuQuota(options, 0.5) }
       #expect(error?.got == "cpu_cfs_period = \(period)")
     }
+    // Without cpu_hard_limit the period is not used, and not checked (as Docker's driver).
+    options.cpuHardLimit = false
+    #expect(try LaunchPlanner.cpuQuota(options, 0.5) == nil)
   }
 
   @Test func nomadsOwnQuotaWins() {

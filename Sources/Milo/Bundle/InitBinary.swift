@@ -1,4 +1,5 @@
 import Foundation
+import MiloSupervisor
 
 #if canImport(Glibc)
   import Glibc
@@ -47,6 +48,12 @@ public struct InitBinary: Sendable, Equatable {
       if !covered { dirs.insert(dir) }
     }
     return dirs.sorted()
+  }
+
+  /// Whether `pid` is a container's `milo init` (which forwards every signal it can catch).
+  public static func runs(pid: Int32) -> Bool {
+    guard let raw = Posix.readFile("/proc/\(pid)/cmdline", limit: 256) else { return false }
+    return raw.split(separator: 0, maxSplits: 1).first.map { Array($0) } == Array(containerPath.utf8)
   }
 
   /// The container's mounts for the binary and its libraries.

@@ -68,7 +68,9 @@ extension MiloDriver {
     }
     // The supervisor signals the container's first process: `milo init`, which forwards every
     // signal; a JVM that is itself the first process would never see some of them.
-    if let disposition = SignalDisposition.read(pid: task.state.containerPid), disposition.discards(number) {
+    if !InitBinary.runs(pid: task.state.containerPid),
+      let disposition = SignalDisposition.read(pid: task.state.containerPid), disposition.discards(number)
+    {
       throw DriverError(.failedPrecondition, SignalDisposition.discardedMessage(signal))
     }
     guard await task.signal(number) else {

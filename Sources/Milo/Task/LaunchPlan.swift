@@ -98,13 +98,8 @@ public struct LaunchPlanner {
 
   /// The task's pids limit: its own within the plugin's bound, else the plugin's (nil: none).
   static func pidsLimit(task: Int64?, plugin: Int64) throws(TaskError) -> Int64? {
-    guard let task else { return plugin > 0 ? plugin : nil }
-    guard task > 0 else {
-      throw TaskError(
-        "invalid pids_limit", expected: "a positive number of processes and threads",
-        got: "pids_limit = \(task)",
-        suggestion: "remove pids_limit, or set it to at least the JVM's thread count (e.g. 256).")
-    }
+    // As Docker's driver: a task value of 0 (or less) means "not set".
+    guard let task, task > 0 else { return plugin > 0 ? plugin : nil }
     if plugin > 0 && task > plugin {
       throw TaskError(
         "pids_limit is above the plugin's limit", expected: "pids_limit ≤ \(plugin) (the milo plugin's pids_limit)",
@@ -116,14 +111,15 @@ public struct LaunchPlanner {
 
   /// The quota for `cpu_hard_limit` (nil without it), after checking `cpu_cfs_period`.
   static func cpuQuota(_ options: TaskOptions, _ percentTicks: Double) throws(TaskError) -> CPUQuota? {
-    let period = options.cpuCFSPeriod ?? 100_000
+    guard options.cpuHardLimit else { return nil }
+    // As Docker's driver: 0 (or unset) is the default period.
+    let period = options.cpuCFSPeriod.flatMap { $0 == 0 ? nil : $0 } ?? 100_000
     guard (1000...1_000_000).contains(period) else {
       throw TaskError(
-        "invalid cpu_cfs_period", expected: "microseconds between 1000 and 1000000",
+        "invalid cpu_cfs_period", expected: "microseconds between 1000 and 1000000 (0: the default, 100000)",
         got: "cpu_cfs_period = \(period)",
-        suggestion: "remove cpu_cfs_period (default 100000), or set it within that range.")
+        suggestion: "remove cpu_cfs_period, or set it within that range.")
     }
-    guard options.cpuHardLimit else { return nil }
     return CPUQuota.hardLimit(
       percentTicks: percentTicks, period: UInt64(period), cores: ProcessInfo.processInfo.activeProcessorCount)
   }

@@ -191,8 +191,9 @@ public actor AllocRunner {
 
   /// Unmounts the alloc's mounts and deletes its network namespace (what Nomad does when it
   /// garbage-collects the alloc); with `removeFiles` the directory is deleted too.
-  public func destroy(removeFiles: Bool = false) {
-    for runner in runners.values { Task { await runner.stopDriverEvents() } }
+  public func destroy(removeFiles: Bool = false) async {
+    // Nomad stops handing driver events to the alloc's tasks once it is collected.
+    for runner in runners.values { await runner.stopDriverEvents() }
     if removeFiles { allocDir.destroy() } else { allocDir.unmountAll() }
     if networkPath != nil {
       NetworkNamespace.destroy(allocID: allocID)

@@ -41,6 +41,11 @@ public actor TaskRunner {
   let finished = Latch<TaskState>()
   var killError: String?
   var driverEventsTask: Task<Void, Never>?
+  /// Set once the task runner finished (Nomad's `localState.RunComplete`): later writes of the
+  /// task state (a driver event after the task died) keep it.
+  var runCompleted = false
+  /// Set when the alloc is destroyed: nothing is written any more.
+  var destroyed = false
 
   var logger: Logger {
     var logger = client.logger
@@ -223,7 +228,8 @@ public actor TaskRunner {
     // answer): Nomad hands them to the task runner until the alloc is garbage-collected.
     // Stop hooks: logmon.
     await logMon?.stop()
-    persist(runComplete: true)
+    runCompleted = true
+    persist()
     finished.fulfil(state)
     states.finish()
     events.finish()
@@ -363,10 +369,11 @@ public actor TaskRunner {
     persist()
   }
 
-  func persist(runComplete: Bool = false) {
+  func persist() {
+    guard !destroyed else { return }
     let record = PersistedTask(
       taskName: context.task.name, driver: context.task.driver, taskID: handle?.config.id,
-      handle: handle?.serializedData, state: state, runComplete: runComplete)
+      handle: handle?.serializedData, state: state, runComplete: runCompleted)
     do {
       try store.save(record)
     } catch {
@@ -374,8 +381,9 @@ public actor TaskRunner {
     }
   }
 
-  /// Stops taking driver events (the alloc is being destroyed).
+  /// Stops taking driver events and persisting state (the alloc is being destroyed).
   func stopDriverEvents() {
+    destroyed = true
     driverEventsTask?.cancel()
     driverEventsTask = nil
   }
