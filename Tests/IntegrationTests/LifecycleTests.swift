@@ -57,6 +57,33 @@ struct LifecycleTests {
     harness.removeStateDir()
   }
 
+  /// A stop as soon as the task runs, before the JVM has set up its handlers: the stop signal
+  /// reaches the JVM (its default action or its handler: exit 143) and the task is never left to
+  /// the SIGKILL at the kill timeout. (The supervisor also waits, before signalling, until
+  /// `milo init` blocks the signal, as the kernel discards a signal to a namespace's init that
+  /// neither blocks nor handles it; on this machine the init is always ready by the time
+  /// StartTask has returned, so this test does not reach that window.)
+  @Test func aStopRightAfterTheStartIsNotLost() async throws {
+    let harness = try await MiloHarness.start("early-stop")
+    for round in 0..<3 {
+      let (alloc, runner) = try await harness.run(
+        MiloHarness.testAppTask(["serve", "200"], killTimeout: .seconds(20), killSignal: "SIGTERM"))
+      let running = await runner.waitForState(timeout: .seconds(30)) { $0.state == .running }
+      #expect(running?.state == .running, "round \(round)")
+      let final = await alloc.stop()["java-app"] ?? TaskState()
+      let terminated = final.events.first { $0.type == TaskEvent.Kind.terminated }
+      #expect(final.state == .dead)
+      #expect(terminated?.signal != 9 && terminated?.exitCode != 137, "round \(round): \(final.summary)")
+      #expect(
+        terminated?.exitCode == 143,
+        "SIGTERM: the JVM's handler or the default action, round \(round): \(final.summary)")
+      await alloc.destroy(removeFiles: true)
+    }
+    await harness.shutdown()
+    #expect(harness.residue().isEmpty, "\(harness.residue())")
+    harness.removeStateDir()
+  }
+
   @Test func aJarIgnoringSigintIsKilledAtTheTimeout() async throws {
     let harness = try await MiloHarness.start("ignoreint")
     let (alloc, _) = try await harness.run(MiloHarness.testAppTask(["ignore-int"], killTimeout: .seconds(2)))
