@@ -1,7 +1,8 @@
 import CMiloSys
 import Foundation
-import MiloSupervisor
 import Testing
+
+@testable import MiloSupervisor
 
 /// `milo init` run directly (outside a container): the exit status it reports, signal
 /// forwarding, and errors. Inside containers it is covered by the operations and exec suites.
@@ -96,6 +97,27 @@ struct ContainerInitTests {
     }
     #expect(outcome.statusLine == "signal 11\n")
     #expect(Spawn.exitCode(outcome.status) == 139)
+  }
+
+  /// What the supervisor checks before it signals a container's init: the init blocks the
+  /// signals it forwards (so the kernel queues them), and its child is the program.
+  @Test func theInitBlocksWhatItForwardsAndItsChildIsTheProgram() throws {
+    var checked = false
+    let outcome = try Self.run(["/bin/sh", "-c", "echo ready; sleep 5"]) { pid in
+      let deadline = ContinuousClock.now + .seconds(5)
+      while !Supervisor.blocks(pid, SIGTERM) && ContinuousClock.now < deadline { usleep(5_000) }
+      for signal in ContainerInit.forwarded { #expect(Supervisor.blocks(pid, signal), "\(signal)") }
+      #expect(Supervisor.blocks(pid, SIGCHLD), "SIGCHLD is the init's own, read from its signalfd")
+      let children = Supervisor.children(of: pid)
+      #expect(children.count == 1)
+      if let child = children.first {
+        #expect(!Supervisor.blocks(child, SIGTERM), "the program starts with an empty mask")
+        kill(child, SIGTERM)
+      }
+      checked = true
+    }
+    #expect(checked)
+    #expect(outcome.statusLine == "signal 15\n")
   }
 
   @Test func aMissingProgramIsExplained() throws {
