@@ -103,7 +103,7 @@ struct ContainerInitTests {
   /// signals it forwards (so the kernel queues them), and its child is the program.
   @Test func theInitBlocksWhatItForwardsAndItsChildIsTheProgram() throws {
     var checked = false
-    let outcome = try Self.run(["/bin/sh", "-c", "echo ready; sleep 5"]) { pid in
+    let outcome = try Self.run(["/bin/sh", "-c", "echo ready; exec sleep 5"]) { pid in
       let deadline = ContinuousClock.now + .seconds(5)
       while !Supervisor.blocks(pid, SIGTERM) && ContinuousClock.now < deadline { usleep(5_000) }
       for signal in ContainerInit.forwarded { #expect(Supervisor.blocks(pid, signal), "\(signal)") }
