@@ -203,19 +203,12 @@ public struct Supervisor {
       return
     }
     let deadline = Posix.monotonicNanos() + 500_000_000
-    while !Self.blocks(containerPid, signal) && Posix.monotonicNanos() < deadline { usleep(5_000) }
-    kill(containerPid, signal)
-  }
-
-  /// Whether `pid` blocks `signal` (its `SigBlk` mask in /proc).
-  static func blocks(_ pid: pid_t, _ signal: Int32) -> Bool {
-    guard let status = Posix.readText("/proc/\(pid)/status") else { return false }
-    for line in status.split(separator: "\n") where line.hasPrefix("SigBlk:") {
-      let hex = line.dropFirst("SigBlk:".count).filter { !$0.isWhitespace }
-      guard let mask = UInt64(hex, radix: 16) else { return false }
-      return mask & (UInt64(1) << UInt64(signal - 1)) != 0
+    while SignalDisposition.read(pid: containerPid)?.blocked.contains(signal) != true
+      && Posix.monotonicNanos() < deadline
+    {
+      usleep(5_000)
     }
-    return false
+    kill(containerPid, signal)
   }
 
   /// The children of `pid` (its main thread's, which for the init are all of them).

@@ -96,6 +96,9 @@ enum MemoryBench {
     let priv = supervisors.map { Double($0.privateBytes) }
     let anon = supervisors.map { Double($0.anonymous) }
     let jvmRSS = jvms.map { Double($0.rss) }
+    let initRSS = inits.map { Double($0.rss) }
+    let initPSS = inits.map { Double($0.pss) }
+    let initAnon = inits.map { Double($0.anonymous) }
     let supervisorTable = Fmt.table(
       ["per task (\(tasks) tasks)", "median MiB", "min MiB", "max MiB"],
       [
@@ -103,9 +106,9 @@ enum MemoryBench {
         ["supervisor PSS"] + stats(pss),
         ["supervisor private (clean + dirty)"] + stats(priv),
         ["supervisor anonymous"] + stats(anon),
-        ["container init (`milo init`) RSS"] + stats(inits.map { Double($0.rss) }),
-        ["container init PSS"] + stats(inits.map { Double($0.pss) }),
-        ["container init anonymous"] + stats(inits.map { Double($0.anonymous) }),
+        ["container init (`milo init`) RSS"] + stats(initRSS),
+        ["container init PSS"] + stats(initPSS),
+        ["container init anonymous"] + stats(initAnon),
         ["JVM RSS (`-Xmx16m`, for scale)"] + stats(jvmRSS),
         [
           "`cat` relaying a pipe into a FIFO (a C floor, for scale)", catFloor.map { Fmt.mib(Double($0.rss)) } ?? "n/a",
@@ -156,7 +159,7 @@ enum MemoryBench {
       SummaryRow(
         benchmark: "memory", metric: "`milo init` (container PID 1) RSS / PSS / anonymous per task, median",
         milo:
-          "\(Fmt.mib(Stats.median(inits.map { Double($0.rss) }))) / \(Fmt.mib(Stats.median(inits.map { Double($0.pss) }))) / \(Fmt.mib(Stats.median(inits.map { Double($0.anonymous) }))) MiB",
+          "\(Fmt.mib(Stats.median(initRSS))) / \(Fmt.mib(Stats.median(initPSS))) / \(Fmt.mib(Stats.median(initAnon))) MiB",
         baseline: "—", delta: "—", ratio: "—", target: "—", met: "—"),
       SummaryRow(
         benchmark: "memory", metric: "plugin RSS with \(tasks) tasks",

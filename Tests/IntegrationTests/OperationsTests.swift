@@ -226,6 +226,15 @@ struct OperationsTests {
       #expect(disposition.isNamespaceInit, "the JVM is PID 1 in the container")
       #expect(Ops.processesInPidNamespace(of: state.containerPid).map(\.name) == ["java"])
       #expect(disposition.discards(SIGUSR1) && !disposition.discards(SIGHUP))
+      // `nomad alloc status` says why, and what to do.
+      let warned = await Ops.waitUntil(.seconds(5)) {
+        await runner.taskState.events.contains {
+          $0.displayMessage
+            == "The JVM is the container's first process, so signals it has no handler for are discarded: "
+            + "\(binary) is not executable by other users; make it mode 0755"
+        }
+      }
+      #expect(warned)
 
       let error = await #expect(throws: PluginCallError.self) { try await runner.signal("SIGUSR1") }
       #expect(error?.code == .failedPrecondition)

@@ -1,4 +1,5 @@
 import Foundation
+import MiloSupervisor
 import NomadPlugin
 import Testing
 

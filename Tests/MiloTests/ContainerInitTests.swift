@@ -53,8 +53,27 @@ import Testing
     let path = dir + "/milo"
     FileManager.default.createFile(atPath: path, contents: Data([0x7f]), attributes: [.posixPermissions: 0o700])
     #expect(InitBinary.current(executable: path) == nil)
+    #expect(InitBinary.problem(with: path) == "\(path) is not executable by other users; make it mode 0755")
+    #expect(InitBinary.problem(with: "/etc") == "/etc is not a regular file")
     try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+    #expect(InitBinary.problem(with: path) == nil)
     #expect(InitBinary.current(executable: path)?.hostPath == path)
+  }
+}
+
+@Suite(.enabled(if: geteuid() == 0, "mounts a tmpfs")) struct InitBinaryNoexecTests {
+  @Test func aBinaryOnANoexecMountIsNotUsed() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("noexec-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try #require(mount("tmpfs", dir, "tmpfs", UInt(MS_NOEXEC), "size=1m") == 0, "mount: \(errno)")
+    defer { umount2(dir, Int32(MNT_DETACH)) }
+    let path = dir + "/milo"
+    FileManager.default.createFile(atPath: path, contents: Data([0x7f]), attributes: [.posixPermissions: 0o755])
+    #expect(InitBinary.current(executable: path) == nil)
+    #expect(
+      InitBinary.problem(with: path)
+        == "\(path) is on a filesystem mounted noexec; install it on one that allows execution")
   }
 }
 

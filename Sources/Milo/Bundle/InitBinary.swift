@@ -25,14 +25,28 @@ public struct InitBinary: Sendable, Equatable {
   }
 
   /// The running binary, if every task user can execute it; nil (tasks run without an init)
-  /// otherwise.
+  /// otherwise, for the reason `problem(with:)` gives.
   public static func current(executable: String) -> InitBinary? {
-    var info = stat()
-    guard stat(executable, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
-      info.st_mode & S_IXOTH != 0
-    else { return nil }
+    guard problem(with: executable) == nil else { return nil }
     let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
     return InitBinary(hostPath: executable, libraryDirs: foreignLibraryDirs(maps: maps))
+  }
+
+  /// Why task users could not run `executable` in their containers, or nil when they can.
+  public static func problem(with executable: String) -> String? {
+    var info = stat()
+    guard stat(executable, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+      return "\(executable) is not a regular file"
+    }
+    guard info.st_mode & S_IXOTH != 0 else {
+      return "\(executable) is not executable by other users; make it mode 0755"
+    }
+    let noexec: UInt = 8  // ST_NOEXEC (an enum in glibc's headers, not visible to Swift)
+    var volume = statvfs()
+    if statvfs(executable, &volume) == 0 && volume.f_flag & noexec != 0 {
+      return "\(executable) is on a filesystem mounted noexec; install it on one that allows execution"
+    }
+    return nil
   }
 
   /// Directories of the shared objects in a `/proc/<pid>/maps` text that are outside the host

@@ -57,6 +57,11 @@ extension MiloDriver {
     _ = await tasks.insert(task)
     await monitor(task)
     events.emit(config, "Container \(plan.containerID) started (pid \(containerPid))")
+    if initBinary == nil, let problem = InitBinary.problem(with: executable) {
+      events.emit(
+        config,
+        "The JVM is the container's first process, so signals it has no handler for are discarded: \(problem)")
+    }
     logger.info(
       "task started", metadata: ["task_id": "\(config.id)", "container": "\(plan.containerID)"])
     return (try handle(for: task), nil)

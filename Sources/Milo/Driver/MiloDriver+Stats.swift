@@ -1,7 +1,6 @@
 import Foundation
 import MiloSupervisor
 import NomadPlugin
-import Synchronization
 
 extension MiloDriver {
   /// `TaskStats`: one sample from the container's cgroup at once, then one every `interval`
@@ -12,30 +11,17 @@ extension MiloDriver {
     id: String, interval: Duration, _ send: @Sendable (Proto.TaskStats) async throws -> Void
   ) async throws {
     let task = try await task(id)
-    let cancelled = CancellationFlag()
-    try await withTaskCancellationHandler {
-      try await statsLoop(task, interval: interval, cancelled: cancelled, send)
-    } onCancel: {
-      cancelled.set()
-    }
-  }
-
-  private func statsLoop(
-    _ task: MiloTask, interval: Duration, cancelled: CancellationFlag,
-    _ send: @Sendable (Proto.TaskStats) async throws -> Void
-  ) async throws {
-    let id = task.id
     let reader = CgroupStats(mode: report.cgroup, path: "/milo/" + task.state.containerID)
     var builder = TaskStatsBuilder(taskID: id, totalComputeMHz: Self.nodeComputeMHz)
     let period = Self.statsPeriod(interval)
     let clock = ContinuousClock()
     var next = clock.now
-    while !Task.isCancelled, !cancelled.isSet, await task.isRunning {
+    while !Task.isCancelled, await task.isRunning {
       guard let sample = reader.sample() else { return }
       do {
         try await send(builder.build(sample, now: Posix.monotonicNanos()))
       } catch {
-        if Task.isCancelled || cancelled.isSet { return }
+        if Task.isCancelled { return }
         throw error
       }
       next = next.advanced(by: period)
@@ -48,7 +34,6 @@ extension MiloDriver {
         } catch {
           return  // cancelled: the caller went away
         }
-        if cancelled.isSet { return }
         if await !task.isRunning { return }
       }
     }

@@ -45,11 +45,9 @@ public final class MiloDriver: NomadDriver {
     self.executable = executable
     self.fingerprintPeriod = fingerprintPeriod
     initBinary = InitBinary.current(executable: executable)
-    if initBinary == nil {
-      let message =
-        "\(executable) is not executable by other users, so containers run the JVM as their first"
-        + " process (signals without a JVM handler are discarded); make it mode 0755"
-      logger.warning("\(message)")
+    if initBinary == nil, let problem = InitBinary.problem(with: executable) {
+      logger.warning(
+        "\(problem): containers run the JVM as their first process, where signals without a JVM handler are discarded")
     }
   }
 

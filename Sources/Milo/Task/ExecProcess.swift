@@ -199,8 +199,8 @@ final class ExecProcess: Sendable {
   }
 
   /// Kills the command (inside the container), then the runtime process if it has not exited
-  /// 2 s later. Returns at once. Killing the command first lets the runtime reap it: a command
-  /// orphaned by a killed runtime would be reparented to the JVM (PID 1), which never reaps.
+  /// 2 s later. Returns at once. Killing the command first lets the runtime reap it and report
+  /// its status (an orphan would be reaped by the container's `milo init` instead, unseen).
   func kill() {
     let first = state.withLock { state -> Bool in
       defer { state.killing = true }
@@ -223,8 +223,7 @@ final class ExecProcess: Sendable {
 
   /// SIGKILLs the command and everything it started, once its pid is known; only while it is
   /// still the runtime's child. The tree is stopped first so nothing forks away meanwhile.
-  /// (Processes it leaves as zombies are adopted by the container's PID 1 — the JVM — which
-  /// does not reap them; see SignalDisposition.)
+  /// (What it leaves behind is adopted and reaped by the container's `milo init`.)
   private func killCommand() -> Bool {
     guard let text = Posix.readText(pidFile),
       let inner = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), inner > 0

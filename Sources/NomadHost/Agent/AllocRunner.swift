@@ -193,7 +193,7 @@ public actor AllocRunner {
   /// garbage-collects the alloc); with `removeFiles` the directory is deleted too.
   public func destroy(removeFiles: Bool = false) async {
     // Nomad stops handing driver events to the alloc's tasks once it is collected.
-    for runner in runners.values { await runner.stopDriverEvents() }
+    for runner in runners.values { await runner.allocDestroyed() }
     if removeFiles { allocDir.destroy() } else { allocDir.unmountAll() }
     if networkPath != nil {
       NetworkNamespace.destroy(allocID: allocID)

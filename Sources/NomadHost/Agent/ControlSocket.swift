@@ -139,42 +139,33 @@ public enum ControlClient {
   public static func request(path: String, _ request: String) -> AsyncThrowingStream<String, any Error> {
     AsyncThrowingStream { continuation in
       Posix.detachThread(name: "control-client") {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else {
-          continuation.finish(throwing: Posix.Failure(operation: "socket", path: path, code: errno))
+        let fd: Int32
+        do {
+          fd = try openConnection(path: path)
+        } catch {
+          continuation.finish(throwing: error)
           return
         }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-          for (i, byte) in bytes.prefix(raw.count - 1).enumerated() { raw[i] = byte }
-        }
-        let rc = withUnsafePointer(to: &address) {
-          $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-          }
-        }
-        guard rc == 0 else {
-          continuation.finish(
-            throwing: ControlError(
-              "cannot connect to \(path): \(Posix.errorText(errno)) (is `nomad-host run` running?)"))
-          return
-        }
         Posix.writeAll(fd, Array((request + "\n").utf8))
-        var pending: [UInt8] = []
-        while let chunk = try? Posix.read(fd, capacity: 64 * 1024) {
-          pending += chunk
-          while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-            continuation.yield(String(decoding: pending[..<newline], as: UTF8.self))
-            pending.removeSubrange(...newline)
-          }
-        }
-        if !pending.isEmpty { continuation.yield(String(decoding: pending, as: UTF8.self)) }
-        continuation.finish()
+        yieldLines(from: fd, to: continuation)
       }
     }
+  }
+
+  /// Yields the lines read from `fd` (the last one even without a newline) until EOF, then
+  /// finishes the stream.
+  static func yieldLines(from fd: Int32, to continuation: AsyncThrowingStream<String, any Error>.Continuation) {
+    var pending: [UInt8] = []
+    while let chunk = try? Posix.read(fd, capacity: 64 * 1024) {
+      pending += chunk
+      while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+        continuation.yield(String(decoding: pending[..<newline], as: UTF8.self))
+        pending.removeSubrange(...newline)
+      }
+    }
+    if !pending.isEmpty { continuation.yield(String(decoding: pending, as: UTF8.self)) }
+    continuation.finish()
   }
 }
 
@@ -229,16 +220,7 @@ extension ControlClient {
     let (responses, continuation) = AsyncThrowingStream.makeStream(of: String.self)
     let session = ControlSession(fd: fd, responses: responses)
     Posix.detachThread(name: "control-session") {
-      var pending: [UInt8] = []
-      while let chunk = try? Posix.read(fd, capacity: 64 * 1024) {
-        pending += chunk
-        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-          continuation.yield(String(decoding: pending[..<newline], as: UTF8.self))
-          pending.removeSubrange(...newline)
-        }
-      }
-      if !pending.isEmpty { continuation.yield(String(decoding: pending, as: UTF8.self)) }
-      continuation.finish()
+      yieldLines(from: fd, to: continuation)
       session.closeAll()
     }
     return session

@@ -154,18 +154,29 @@ public actor DriverManager {
     return min(.seconds(5) * (1 << retry), .seconds(120))
   }
 
+  /// Dispenses the plugin for a stream loop; on failure logs `message`, runs `failed`, waits
+  /// the next backoff step and returns nil (the loop tries again).
+  private func dispenseOrBackOff(
+    _ retry: inout Int, _ message: Logger.Message, failed: () -> Void = {}
+  ) async -> PluginClient? {
+    do {
+      let client = try await dispense()
+      retry = 0
+      return client
+    } catch {
+      logger.warning(message, metadata: ["error": "\(error)", "retry": "\(retry)"])
+      failed()
+      try? await Task.sleep(for: backoff(retry))
+      retry += 1
+      return nil
+    }
+  }
+
   private func fingerprintLoop() async {
     var retry = 0
     while !Task.isCancelled && !stopped {
-      let client: PluginClient
-      do {
-        client = try await dispense()
-        retry = 0
-      } catch {
-        logger.warning("error fingerprinting driver", metadata: ["error": "\(error)", "retry": "\(retry)"])
-        fingerprints.publish(.fingerprintFailed())
-        try? await Task.sleep(for: backoff(retry))
-        retry += 1
+      let failed = { self.fingerprints.publish(.fingerprintFailed()) }
+      guard let client = await dispenseOrBackOff(&retry, "error fingerprinting driver", failed: failed) else {
         continue
       }
       fingerprintStreamOpens += 1
@@ -203,14 +214,7 @@ public actor DriverManager {
   private func eventsLoop() async {
     var retry = 0
     while !Task.isCancelled && !stopped {
-      let client: PluginClient
-      do {
-        client = try await dispense()
-        retry = 0
-      } catch {
-        logger.warning("failed to receive task events, retrying", metadata: ["error": "\(error)", "retry": "\(retry)"])
-        try? await Task.sleep(for: backoff(retry))
-        retry += 1
+      guard let client = await dispenseOrBackOff(&retry, "failed to receive task events, retrying") else {
         continue
       }
       taskEventStreamOpens += 1

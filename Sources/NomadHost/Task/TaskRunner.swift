@@ -184,21 +184,10 @@ public actor TaskRunner {
   func startAttempt() async -> Attempt {
     do {
       try await prestart()
-    } catch let error as TaskStartError {
-      restartTracker.setStartError(recoverable: error.recoverable)
-      return .failedToStart
-    } catch {
-      restartTracker.setStartError(recoverable: false)
-      return .failedToStart
-    }
-    if killRequested.isFulfilled { return .aborted }
-    do {
+      if killRequested.isFulfilled { return .aborted }
       try await runDriver()
-    } catch let error as TaskStartError {
-      restartTracker.setStartError(recoverable: error.recoverable)
-      return .failedToStart
     } catch {
-      restartTracker.setStartError(recoverable: false)
+      restartTracker.setStartError(recoverable: (error as? TaskStartError)?.recoverable ?? false)
       return .failedToStart
     }
     return .started
@@ -381,8 +370,8 @@ public actor TaskRunner {
     }
   }
 
-  /// Stops taking driver events and persisting state (the alloc is being destroyed).
-  func stopDriverEvents() {
+  /// The alloc is being destroyed: stop taking driver events and persisting state.
+  func allocDestroyed() {
     destroyed = true
     driverEventsTask?.cancel()
     driverEventsTask = nil
