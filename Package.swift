@@ -75,6 +75,9 @@ let package = Package(
       ],
       swiftSettings: strict
     ),
+    // A real Nomad cluster on loopback (server + client agents, CLI, HTTP API, job files) for the
+    // end-to-end suite and the Nomad benchmarks.
+    .target(name: "NomadE2E", swiftSettings: strict),
     .executableTarget(
       name: "milo",
       dependencies: ["Milo", "MiloSupervisor", "NomadPlugin"],
@@ -83,7 +86,7 @@ let package = Package(
     .executableTarget(
       name: "milo-bench",
       dependencies: [
-        "NomadHost", "NomadPlugin", "Milo", "MiloSupervisor",
+        "NomadHost", "NomadPlugin", "Milo", "MiloSupervisor", "NomadE2E",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -117,5 +120,6 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strict),
+    .testTarget(name: "EndToEndTests", dependencies: ["NomadE2E"], swiftSettings: strict),
   ]
 )

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# Builds milo and runs every test: unit tests, and integration tests that drive the real plugin
-# binary through NomadHost with real crun containers and JVMs. Needs root (containers).
+# Builds milo and runs every test: unit tests, integration tests that drive the real plugin
+# binary through NomadHost with real crun containers and JVMs, and the end-to-end suite that runs
+# the static release binary under a real Nomad agent (skipped, saying so, when no `nomad` binary
+# is found). Needs root (containers).
+#
+# Usage: scripts/test.sh [swift test options, e.g. --filter EndToEndTests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 scripts/install-deps.sh
+# The real Nomad agent for the end-to-end suite, from the shared tools beside this clone.
+if ! command -v nomad >/dev/null && [ -x ../shared/tools/nomad/install ]; then
+  ../shared/tools/nomad/install
+fi
+swift build -c release --product milo --static-swift-stdlib
 swift build --product milo
 swift build --product nomad-host
 swift test --no-parallel "$@"

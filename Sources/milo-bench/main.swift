@@ -77,7 +77,7 @@ struct MiloBench: AsyncParsableCommand {
     commandName: "milo-bench",
     abstract:
       "milo's benchmarks: start latency, memory, log throughput, log latency and relay CPU, each against a baseline.",
-    subcommands: [StartLatency.self, Memory.self, LogThroughput.self, LogLatency.self, RelayCPU.self, All.self])
+    subcommands: [StartLatency.self, Memory.self, LogThroughput.self, LogLatency.self, RelayCPU.self, NomadAgentBench.self, All.self])
 }
 
 struct StartLatency: AsyncParsableCommand {
@@ -142,6 +142,44 @@ struct RelayCPU: AsyncParsableCommand {
 
   func run() async throws {
     try await common.run { $1(try await RelayCPUBench.run($0, bytes: bytes, runs: runs)) }
+  }
+}
+
+struct NomadAgentBench: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "nomad",
+    abstract:
+      "Under a real Nomad agent: job run → first log line (vs the java driver, raw_exec as the floor), and N tasks: time until all run, PSS per task, MemAvailable per task, plugin RSS.")
+  @OptionGroup var common: CommonOptions
+  @Option(help: "The nomad binary (default: nomad on PATH; ../shared/tools/nomad/install).") var nomad: String?
+  @Option(help: "Measured first-line runs per driver.") var runs = 10
+  @Option(help: "Tasks in the many-tasks job (0: skip it).") var tasks = 100
+  @Option(help: "Seconds to wait after all tasks run before sampling memory.") var settle = 20
+
+  func run() async throws {
+    guard let nomad = nomad ?? NomadE2E.Command.which("nomad") else {
+      throw BenchError("no nomad binary: install one with ../shared/tools/nomad/install, or pass --nomad")
+    }
+    let (runs, tasks, settle) = (self.runs, self.tasks, self.settle)
+    try await common.run { context, emit in
+      let artifacts = try await ArtifactServer(
+        directory: URL(fileURLWithPath: context.jar).deletingLastPathComponent().path)
+      defer { artifacts.stop() }
+      let jarURL = artifacts.url(URL(fileURLWithPath: context.jar).lastPathComponent)
+      let cluster = try NomadCluster(
+        root: "/tmp/milo-bench-nomad", nomad: nomad, milo: context.milo, stateDir: "/run/milo-bench-nomad")
+      do {
+        try await cluster.start()
+        if runs > 0 { emit(try await NomadBench.firstLine(cluster, jarURL: jarURL, runs: runs)) }
+        if tasks > 0 {
+          emit(try await NomadBench.manyTasks(cluster, jarURL: jarURL, tasks: tasks, settle: settle))
+        }
+      } catch {
+        await cluster.stop()
+        throw BenchError("\(error)\n\(cluster.diagnostics())")
+      }
+      await cluster.stop()
+    }
   }
 }
 

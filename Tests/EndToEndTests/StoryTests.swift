@@ -1,0 +1,84 @@
+import Foundation
+import NomadE2E
+import Testing
+
+extension EndToEnd {
+  /// What a Java developer does first: run a JAR, read exact logs, see exit codes and errors.
+  @Suite struct Stories {
+    @Test("a batch JAR exits 0 with exactly its output, and a JAR's exit 42 is reported")
+    func exitCodes() async throws {
+      let fixture = try E2E.fixture
+      try await fixture.cluster.run(fixture.job("hello", ["hello"], type: "batch"))
+      try await fixture.cluster.run(fixture.job("exit42", ["exit", "42"], type: "batch"))
+      let hello = try await fixture.cluster.firstAllocation(of: "hello")
+      let failing = try await fixture.cluster.firstAllocation(of: "exit42")
+
+      let helloState = try await fixture.waitForDead(hello)
+      #expect(!helloState.failed)
+      #expect(helloState.events.contains { $0.type == "Terminated" && $0.exitCode == 0 })
+      let logs = try await fixture.cluster.api.logs(alloc: hello, task: "app")
+      #expect(String(decoding: logs, as: UTF8.self) == "Hello from milo\nGoodbye from milo\n")
+
+      let failedState = try await fixture.waitForDead(failing)
+      #expect(failedState.failed)
+      #expect(
+        failedState.events.contains { $0.type == "Terminated" && $0.exitCode == 42 },
+        "events: \(failedState.events)")
+      let status = try await fixture.cluster.cli(["alloc", "status", failing])
+      #expect(status.output.contains("Exit Code: 42"), "\(status.output)")
+    }
+
+    @Test("bad input fails the task with an explanation in its events and stderr, and leaves nothing")
+    func badInputIsExplained() async throws {
+      let fixture = try E2E.fixture
+      var python = JobSpec(name: "notajar", artifactURL: fixture.artifacts.url("app.py"))
+      python.type = "batch"
+      var traversal = fixture.job("traversal", ["hello"], type: "batch")
+      traversal.extraConfig = [#"jar_path = "../../../../etc/passwd""#]
+      try await fixture.cluster.run(python)
+      try await fixture.cluster.run(traversal)
+      for job in ["notajar", "traversal"] {
+        let alloc = try await fixture.cluster.firstAllocation(of: job)
+        let state = try await fixture.waitForDead(alloc)
+        #expect(state.failed, "\(job)")
+        let explained = state.events.contains {
+          $0.message.contains("Error:") || $0.message.contains("jar")
+        }
+        #expect(explained, "\(job) events: \(state.events)")
+        let stderr = try await fixture.cluster.api.logs(alloc: alloc, task: "app", stderr: true)
+        let text = String(decoding: stderr, as: UTF8.self)
+        #expect(text.contains("Error:") && text.contains("Suggestion:"), "\(job) stderr: \(text)")
+      }
+      let residue = HostResidue.scan(stateDir: fixture.cluster.stateDir)
+      #expect(residue.containers.isEmpty && residue.taskStateDirs.isEmpty, "\(residue)")
+    }
+
+    @Test("binary output, a 10 MiB line and a partial line reach Nomad's logs byte for byte")
+    func logShapes() async throws {
+      let fixture = try E2E.fixture
+      let jar = fixture.artifacts.directory + "/testapp.jar"
+      try await fixture.cluster.run(fixture.job("binary", ["binary", "3000000", "7"], type: "batch"))
+      try await fixture.cluster.run(
+        fixture.job("longline", ["longline", "\(10 << 20)"], type: "batch"))
+      try await fixture.cluster.run(fixture.job("prompt", ["prompt"]))
+
+      for (job, args) in [("binary", ["binary", "3000000", "7"]), ("longline", ["longline", "\(10 << 20)"])] {
+        let alloc = try await fixture.cluster.firstAllocation(of: job)
+        let state = try await fixture.waitForDead(alloc, timeout: 90)
+        #expect(!state.failed, "\(job): \(state.events)")
+        let expected = try await Command.check(["java", "-jar", jar] + args).stdout
+        let got = try await fixture.cluster.api.logs(alloc: alloc, task: "app")
+        #expect(got.count == expected.count, "\(job): \(got.count) bytes, expected \(expected.count)")
+        #expect(got == expected, "\(job): bytes differ")
+      }
+
+      // A prompt without a newline is shown while the app waits, not held back.
+      let prompt = try await fixture.cluster.firstAllocation(of: "prompt")
+      let shown = try await fixture.waitForLogs(prompt, timeout: 10, "the partial line") {
+        !$0.isEmpty
+      }
+      #expect(String(decoding: shown, as: UTF8.self) == "Enter name: ")
+      try await fixture.cluster.stopJob("prompt")
+    }
+  }
+}
