@@ -92,6 +92,8 @@ public final class UnixSocketServerTransport: ServerTransport, Sendable {
           for try await connection in connections {
             group.addTask { await self.serve(connection, streamHandler: streamHandler) }
           }
+        } catch is CancellationError {
+          logger.debug("plugin gRPC socket closed: the server task was cancelled")
         } catch {
           logger.warning("plugin gRPC socket stopped accepting connections", metadata: ["error": "\(error)"])
         }
