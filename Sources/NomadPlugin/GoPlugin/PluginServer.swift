@@ -1,6 +1,5 @@
 import CMiloSys
 import GRPCCore
-import GRPCNIOTransportHTTP2Posix
 import Logging
 
 #if canImport(Glibc)
@@ -45,8 +44,7 @@ public enum PluginServer {
     let socketPath = directory + "/plugin.sock"
 
     let shutdown = ShutdownTrigger()
-    let transport = HTTP2ServerTransport.Posix(
-      address: .unixDomainSocket(path: socketPath), transportSecurity: .plaintext)
+    let transport = UnixSocketServerTransport(path: socketPath, logger: logger)
     let server = GRPCServer(
       transport: transport,
       services: [
@@ -65,8 +63,7 @@ public enum PluginServer {
         }
       }
       group.addTask {
-        guard let address = try? await transport.listeningAddress, address.unixDomainSocket != nil
-        else { return "could not listen on \(socketPath)" }
+        guard (try? await transport.listeningAddress) != nil else { return "could not listen on \(socketPath)" }
         let line = Handshake.line(network: "unix", address: socketPath)
         _ = line.withCString { write(1, $0, strlen($0)) }
         logger.debug("plugin serving", metadata: ["socket": "\(socketPath)"])
