@@ -29,8 +29,8 @@
 ///     await agent.shutdown()
 ///
 /// Known differences from Nomad: no servers or scheduler (one alloc per group, index 0,
-/// immediate placement); no chroot_env copy for chroot isolation (only the shared alloc dir
-/// bind mounts); bridge networking creates only the network namespace (loopback up, no CNI);
+/// immediate placement); task directories, their environment paths and the host environment
+/// passthrough follow Nomad v1.1.2 (the `task_dir` hook, with the chroot_env copy); bridge networking creates only the network namespace (loopback up, no CNI);
 /// artifacts are local files copied into the task dir; `${...}` in configs supports variable
 /// references only; logmon runs in-process (its `kill()` emulates a SIGKILLed logmon); after a
 /// failed restore the task is started again at once instead of waiting for servers.

@@ -87,7 +87,7 @@ final class MiloSession: Sendable {
       let driver = try await manager.dispense()
       let schema = try await driver.taskConfigSchema()
       let capabilities = try await driver.capabilities()
-      let isolation: FSIsolation = capabilities.fsIsolation == .chroot ? .chroot : .none
+      let isolation = FSIsolation(capabilities.fsIsolation)
       return MiloSession(
         name: name, dataDir: dataDir, stateDir: stateDir, agent: agent, client: client, driver: driver,
         schema: schema, isolation: isolation, sourceJar: jar)
@@ -99,8 +99,8 @@ final class MiloSession: Sendable {
     }
   }
 
-  /// Builds a new alloc with one task: alloc and task dirs (Nomad's layout, tmpfs secrets, the
-  /// shared alloc dir bind-mounted for chroot isolation), the JAR in `local/` (the artifact hook)
+  /// Builds a new alloc with one task: alloc and task dirs (Nomad's layout for the driver's
+  /// isolation, tmpfs secrets), the JAR in `local/` (the artifact hook)
   /// and the two log FIFOs (logmon's `mkfifo`).
   func prepare(_ task: BenchTask) throws -> PreparedTask {
     let allocID = UUID().uuidString.lowercased()
@@ -108,7 +108,8 @@ final class MiloSession: Sendable {
     allocs.withLock { $0.append(allocDir) }
     try allocDir.build()
     try allocDir.buildTaskDir(
-      task.name, isolation: isolation, mountTmpfs: client.mountTmpfs, bindMount: client.bindMountAllocDir)
+      task.name, isolation: isolation, chroot: client.effectiveChrootEnv, mountTmpfs: client.mountTmpfs,
+      bindMount: client.bindMountAllocDir)
     let jar = try ArtifactFetcher.fetch(ArtifactSpec(source: sourceJar), taskDir: allocDir.taskDir(task.name).dir)
     let logs = LogMonConfig(logDir: allocDir.logDir, task: task.name)
     for fifo in [logs.stdoutFifo, logs.stderrFifo] {

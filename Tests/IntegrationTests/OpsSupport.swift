@@ -261,6 +261,11 @@ final class OpsAllocs: @unchecked Sendable {
     return (alloc, runner)
   }
 
+  /// Remembers an alloc placed without `run` (a job of several tasks).
+  func adopt(_ alloc: AllocRunner) {
+    lock.withLock { list.append(alloc) }
+  }
+
   var all: [AllocRunner] {
     lock.lock()
     defer { lock.unlock() }

@@ -47,7 +47,7 @@ struct PluginProtocolTests {
     let capabilities = try await plugin.capabilities()
     #expect(capabilities.sendSignals)
     #expect(capabilities.exec)
-    #expect(capabilities.fsIsolation == .chroot)
+    #expect(capabilities.fsIsolation == .image)
     #expect(capabilities.networkIsolationModes == [.host, .group])
 
     await plugin.kill()

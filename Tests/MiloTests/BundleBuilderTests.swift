@@ -128,13 +128,31 @@ private func bind(_ source: String, at destination: String? = nil, readOnly: Boo
       for: request(env: ["FOO": "bar", "JAVA_HOME": "/wrong", "NOMAD_TASK_DIR": taskDir + "/local", "A": "1"]))
     #expect(
       spec.process.env == [
-        "A=1", "FOO=bar", "JAVA_HOME=/opt/java/jdk-21", "LANG=C.UTF-8", "NOMAD_ALLOC_DIR=/alloc",
+        "A=1", "FOO=bar", "HOME=/local", "JAVA_HOME=/opt/java/jdk-21", "LANG=C.UTF-8", "NOMAD_ALLOC_DIR=/alloc",
         "NOMAD_SECRETS_DIR=/secrets", "NOMAD_TASK_DIR=/local",
         "PATH=/opt/java/jdk-21/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TMPDIR=/tmp",
       ])
     let lang = BundleBuilder.spec(for: request(env: ["LANG": "de_DE.UTF-8"]))
     #expect(lang.process.env.contains("LANG=de_DE.UTF-8"))
     #expect(!lang.process.env.contains("LANG=C.UTF-8"))
+    // Image isolation: no host environment. A job's PATH, HOME and TMPDIR are kept (Java first).
+    let job = BundleBuilder.spec(
+      for: request(env: ["PATH": "/opt/tools/bin", "HOME": "/alloc/home", "TMPDIR": "/local/t"]))
+    #expect(job.process.env.contains("PATH=/opt/java/jdk-21/bin:/opt/tools/bin"))
+    #expect(job.process.env.contains("HOME=/alloc/home"))
+    #expect(job.process.env.contains("TMPDIR=/local/t"))
+  }
+
+  @Test func containerIDIsPerAllocAndTask() {
+    let alloc = "0b4f7f1e-9a53-5c1d-8b9e-3f2f7b1c0a11"
+    let first = LaunchPlanner.containerID(for: "\(alloc)/java-app/1a2b3c4d")
+    #expect(first == "milo-\(alloc)_java-app")
+    #expect(LaunchPlanner.containerID(for: "\(alloc)/java-app/99999999") == first)
+    #expect(LaunchPlanner.containerID(for: "\(alloc)/other/1a2b3c4d") != first)
+    // Replaced characters add a hash, so "a b" and "a_b" stay distinct.
+    let spaced = LaunchPlanner.containerID(for: "\(alloc)/a b/1a2b3c4d")
+    #expect(spaced.hasPrefix("milo-\(alloc)_a_b-") && spaced.count == "milo-\(alloc)_a_b-".count + 8)
+    #expect(spaced != LaunchPlanner.containerID(for: "\(alloc)/a_b/1a2b3c4d"))
   }
 
   @Test func user() {

@@ -99,14 +99,7 @@ public enum BundleBuilder {
     ]
     if let initBinary = request.initBinary { mounts += initBinary.mounts }
 
-    var env = request.env
-    env["JAVA_HOME"] = request.java.home
-    env["PATH"] = "\(request.java.home)/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-    env["NOMAD_TASK_DIR"] = "/local"
-    env["NOMAD_SECRETS_DIR"] = "/secrets"
-    env["NOMAD_ALLOC_DIR"] = "/alloc"
-    env["TMPDIR"] = "/tmp"
-    if env["LANG"] == nil { env["LANG"] = "C.UTF-8" }
+    let env = environment(request)
 
     var namespaces: [OCISpec.Namespace] = [
       .init(type: "pid"), .init(type: "ipc"), .init(type: "uts"), .init(type: "mount"),
@@ -140,6 +133,27 @@ public enum BundleBuilder {
           "/proc/scsi",
         ],
         readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]))
+  }
+
+  /// The default PATH inside the container (after the Java home's `bin`).
+  static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+  /// The container's environment. milo declares `image` isolation, so Nomad passes no host
+  /// environment: the task's (Nomad's `NOMAD_*` and the job's `env`) plus JAVA_HOME, PATH with
+  /// the Java home's `bin` first (before the job's PATH, else the default), HOME, LANG and TMPDIR
+  /// unless the job sets them, and the container paths of the task directories.
+  static func environment(_ request: BundleRequest) -> [String: String] {
+    var env = request.env
+    env["JAVA_HOME"] = request.java.home
+    let path = env["PATH"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultPath
+    env["PATH"] = "\(request.java.home)/bin:\(path)"
+    env["NOMAD_TASK_DIR"] = "/local"
+    env["NOMAD_SECRETS_DIR"] = "/secrets"
+    env["NOMAD_ALLOC_DIR"] = "/alloc"
+    if env["HOME"] == nil { env["HOME"] = "/local" }
+    if env["TMPDIR"] == nil { env["TMPDIR"] = "/tmp" }
+    if env["LANG"] == nil { env["LANG"] = "C.UTF-8" }
+    return env
   }
 
   /// The container's command: the JVM, under `milo init` when there is one.

@@ -29,7 +29,10 @@ extension MiloDriver {
   }
 
   public func destroyTask(id: String, force: Bool) async throws {
-    guard let task = await tasks.get(id) else { return }
+    guard let task = await tasks.get(id) else {
+      try await destroyUnknown(id: id, force: force)
+      return
+    }
     if await task.isRunning {
       guard force else {
         throw DriverError(.failedPrecondition, "cannot destroy running task \(id); stop it first or destroy with force")
@@ -40,8 +43,13 @@ extension MiloDriver {
         kill(task.state.supervisorPid, SIGKILL)
       }
     }
-    Self.removeContainer(task.state)
-    try? FileManager.default.removeItem(atPath: task.state.taskStateDir)
+    // A later start of the same task reuses the container id and state dir: leave those alone.
+    let owner = Posix.readText(Leftover.ownerFile(task.state.taskStateDir))?.trimmingCharacters(
+      in: .whitespacesAndNewlines)
+    if owner == nil || owner == id {
+      Self.removeContainer(task.state)
+      try? FileManager.default.removeItem(atPath: task.state.taskStateDir)
+    }
     await tasks.remove(id)
   }
 

@@ -21,11 +21,16 @@ extension MiloDriver {
       config, "Using Java \(plan.java.version) (\(plan.java.vendor)) from \(plan.java.home)",
       annotations: ["java_home": plan.java.home, "java_version": plan.java.version])
 
+    // The container id is per alloc and task: an earlier start of this task may have left a
+    // container (running or not), its supervisor and its state behind. Replace them.
+    await cleanBeforeStart(config, plan: plan)
+
     let fm = FileManager.default
     do {
       try fm.createDirectory(
         atPath: plan.taskStateDir, withIntermediateDirectories: true,
         attributes: [.posixPermissions: 0o700])
+      try Posix.writeFileAtomically(Leftover.ownerFile(plan.taskStateDir), config.id + "\n")
       try fm.createDirectory(
         atPath: plan.runtimeRoot, withIntermediateDirectories: true,
         attributes: [.posixPermissions: 0o700])

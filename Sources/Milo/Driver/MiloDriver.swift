@@ -16,7 +16,9 @@ public final class MiloDriver: NomadDriver {
     var caps = Proto.Capabilities()
     caps.sendSignals = true
     caps.exec = true
-    caps.fsIsolation = .chroot
+    // milo builds its own root filesystem and binds the task's directories into it: `image`
+    // spares the Nomad client building (copying chroot_env into) a chroot per task.
+    caps.fsIsolation = .image
     caps.networkIsolationModes = [.host, .group]
     caps.mustCreateNetwork = false
     caps.mountConfigs = .noMounts

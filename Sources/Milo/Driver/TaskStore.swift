@@ -11,6 +11,9 @@ actor TaskStore {
     return true
   }
 
+  /// The first task that satisfies `predicate`.
+  func first(where predicate: (MiloTask) -> Bool) -> MiloTask? { tasks.values.first(where: predicate) }
+
   func remove(_ id: String) { tasks[id] = nil }
 
   var count: Int { tasks.count }

@@ -124,8 +124,31 @@ public struct LaunchPlanner {
       percentTicks: percentTicks, period: UInt64(period), cores: ProcessInfo.processInfo.activeProcessorCount)
   }
 
-  /// A container id from Nomad's task id (`<alloc>/<task>/<8 hex>`): only [A-Za-z0-9_.-].
+  /// The container id for a Nomad task id (`<alloc>/<task>/<8 hex, new for every start>`): one
+  /// per alloc and task, as Docker's `<task>-<alloc>` container name, so that a start finds what
+  /// an earlier start of the same task left behind. Only [A-Za-z0-9_.-]: `/` becomes `_`, and
+  /// when other characters had to be replaced a hash of the original keeps names distinct.
   public static func containerID(for taskID: String) -> String {
+    var parts = taskID.split(separator: "/", omittingEmptySubsequences: false)
+    if parts.count >= 3 { parts.removeLast() }
+    let base = parts.joined(separator: "/")
+    var replaced = false
+    let mapped = base.unicodeScalars.map { scalar -> Character in
+      switch scalar {
+      case "a"..."z", "A"..."Z", "0"..."9", "-", ".": return Character(scalar)
+      case "/": return "_"
+      default:
+        replaced = true
+        return "_"
+      }
+    }
+    let id = "milo-" + String(mapped)
+    return replaced ? id + "-" + fnv1a(base) : id
+  }
+
+  /// The container id milo 0.1.0 used (one per start, from the whole task id); DestroyTask still
+  /// removes such containers.
+  static func legacyContainerID(for taskID: String) -> String {
     let mapped = taskID.unicodeScalars.map { scalar -> Character in
       switch scalar {
       case "a"..."z", "A"..."Z", "0"..."9", "-", ".": Character(scalar)
@@ -135,4 +158,14 @@ public struct LaunchPlanner {
     return "milo-" + String(mapped)
   }
 
+  /// 32-bit FNV-1a of `text`, as 8 hex digits.
+  static func fnv1a(_ text: String) -> String {
+    var hash: UInt32 = 0x811c_9dc5
+    for byte in text.utf8 {
+      hash ^= UInt32(byte)
+      hash = hash &* 0x0100_0193
+    }
+    let hex = String(hash, radix: 16)
+    return String(repeating: "0", count: 8 - hex.count) + hex
+  }
 }

@@ -28,7 +28,10 @@ public struct ClientConfig: Sendable {
   public var hostEnvironment: [String: String]
   /// `env.denylist`.
   public var envDenyList: [String] = ClientConfig.defaultEnvDenyList
-  /// Mount the secrets and private dirs as tmpfs (Nomad does when running as root).
+  /// `chroot_env`: host paths copied into every task dir of a driver with chroot isolation
+  /// (Nomad's default map when empty).
+  public var chrootEnv: [String: String] = [:]
+  /// Mount the secrets dir as a tmpfs (Nomad does when running as root).
   public var mountTmpfs: Bool
   /// Bind-mount the shared alloc dir into task dirs for chroot isolation (Nomad does, as root).
   public var bindMountAllocDir: Bool
@@ -50,13 +53,21 @@ public struct ClientConfig: Sendable {
     self.logger = logger
   }
 
-  /// `DefaultEnvDenyList` (command/agent/host/host.go).
+  /// `DefaultEnvDenylist` of Nomad v1.1.2 (`client/config/config.go`).
   public static let defaultEnvDenyList = [
-    "CONSUL_TOKEN", "CONSUL_HTTP_TOKEN", "CONSUL_HTTP_TOKEN_FILE", "NOMAD_TOKEN", "VAULT_TOKEN", "CONSUL_LICENSE",
-    "NOMAD_LICENSE", "VAULT_LICENSE", "CONSUL_LICENSE_PATH", "NOMAD_LICENSE_PATH", "VAULT_LICENSE_PATH",
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_METADATA_URL",
-    "GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_OAUTH_ACCESS_TOKEN",
+    "CONSUL_TOKEN", "CONSUL_HTTP_TOKEN", "VAULT_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS",
   ]
+
+  /// `DefaultChrootEnv` of Nomad v1.1.2 (`client/config/config.go`).
+  public static let defaultChrootEnv = [
+    "/bin": "/bin", "/etc": "/etc", "/lib": "/lib", "/lib32": "/lib32", "/lib64": "/lib64",
+    "/run/resolvconf": "/run/resolvconf", "/sbin": "/sbin", "/usr": "/usr",
+    "/run/systemd/resolve": "/run/systemd/resolve",
+  ]
+
+  /// The chroot map used: `chrootEnv`, or Nomad's default when it is empty.
+  public var effectiveChrootEnv: [String: String] { chrootEnv.isEmpty ? Self.defaultChrootEnv : chrootEnv }
 
   /// `<dataDir>/alloc`.
   public var allocRoot: String { "\(dataDir)/alloc" }

@@ -1,4 +1,5 @@
 import Foundation
+import NomadProto
 
 #if canImport(Glibc)
   import Glibc
@@ -10,7 +11,7 @@ import Foundation
 public enum FSIsolation: String, Sendable {
   case none, chroot, image, unveil
 
-  init(_ proto: DriverCapabilitiesProto.FSIsolation) {
+  public init(_ proto: DriverCapabilitiesProto.FSIsolation) {
     switch proto {
     case .chroot: self = .chroot
     case .image: self = .image
@@ -20,14 +21,15 @@ public enum FSIsolation: String, Sendable {
   }
 }
 
-/// An allocation directory laid out as Nomad's `allocdir` does.
+/// An allocation directory laid out as Nomad v1.1.2's `allocdir` does.
 ///
 /// ```
 /// <data_dir>/alloc/<alloc_id>/            0755
 ///   alloc/ {logs,tmp,data}/               0777 (owned by nobody when root)
 ///   <task>/                               0777
-///     local/ 0777, tmp/ 1777, secrets/ 0777 (tmpfs as root), private/ 0777 (tmpfs as root)
-///     alloc/ -> bind mount of the shared alloc dir (chroot isolation, as root)
+///     local/ 0777, tmp/ 1777, secrets/ 0777 (a 1 MiB noexec tmpfs as root)
+///     chroot isolation only: alloc/ (a bind mount of the shared alloc dir) and the chroot_env
+///     entries (/bin, /etc, /lib, /usr...) hard-linked or copied in
 /// ```
 public struct AllocDir: Sendable {
   /// `<data_dir>/alloc/<alloc_id>`.
@@ -54,8 +56,7 @@ public struct AllocDir: Sendable {
     public var local: String { "\(dir)/local" }
     public var secrets: String { "\(dir)/secrets" }
     public var tmp: String { "\(dir)/tmp" }
-    public var privateDir: String { "\(dir)/private" }
-    /// `<task>/alloc`.
+    /// `<task>/alloc` (chroot isolation: the shared alloc dir bound here).
     public var sharedTaskDir: String { "\(dir)/alloc" }
   }
 
@@ -65,43 +66,48 @@ public struct AllocDir: Sendable {
   public func build() throws {
     try FileManager.default.createDirectory(
       atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-    try Self.allocMkdirAll(sharedDir, mode: 0o755)
+    try Self.allocMkdirAll(sharedDir, mode: 0o777)
     for name in ["logs", "tmp", "data"] { try Self.allocMkdirAll("\(sharedDir)/\(name)", mode: 0o777) }
     try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
   }
 
-  /// `TaskDir.Build`: the task's directories, secrets/private tmpfs (when `mountTmpfs`), and for
-  /// chroot isolation the shared alloc and logs dirs bind-mounted into the task dir (when
-  /// `bindMount`). The chroot itself (`chroot_env` copies) is not built.
-  public func buildTaskDir(_ task: String, isolation: FSIsolation, mountTmpfs: Bool, bindMount: Bool) throws {
+  /// `TaskDir.Build(createChroot: isolation == chroot, chroot)` as the `task_dir` hook calls it:
+  /// `local/`, `tmp/`, `secrets/` (a tmpfs when `mountTmpfs`); for chroot isolation only, the
+  /// shared alloc dir bind-mounted at `<task>/alloc` (when `bindMount`) and the `chroot` entries
+  /// (host path → path in the task dir) embedded by hard link, else copy. None and image
+  /// isolation get neither: a driver with image isolation binds the shared alloc dir itself.
+  public func buildTaskDir(
+    _ task: String, isolation: FSIsolation, chroot: [String: String] = ClientConfig.defaultChrootEnv,
+    mountTmpfs: Bool, bindMount: Bool
+  ) throws {
     let dir = taskDir(task)
+    let createChroot = isolation == .chroot
     try Self.allocMkdirAll(dir.dir, mode: 0o777)
     try Self.allocMkdirAll(dir.local, mode: 0o777)
     try Self.allocMkdirAll(dir.tmp, mode: 0o1777)
-    if isolation == .chroot && bindMount {
-      if !Self.isMountPoint(dir.sharedTaskDir) && Self.isEmptyOrMissing(dir.sharedTaskDir) {
-        try Self.bind(sharedDir, to: dir.sharedTaskDir, readOnly: false)
-        try Self.bind(logDir, to: "\(dir.sharedTaskDir)/logs", readOnly: true)
+    if createChroot && bindMount {
+      if Self.isEmptyOrMissing(dir.sharedTaskDir) {
+        try Self.bind(sharedDir, to: dir.sharedTaskDir)
       }
     }
     try Self.makeSecretsDir(dir.secrets, sizeMB: 1, tmpfs: mountTmpfs)
-    try Self.makeSecretsDir(dir.privateDir, sizeMB: 1, tmpfs: mountTmpfs)
+    if createChroot {
+      try ChrootBuilder(taskDir: dir.dir).embed(chroot)
+    }
   }
 
-  /// `TaskDir.Unmount` for every task dir: shared-dir binds and secrets/private tmpfs
-  /// (which removes their contents, as Nomad does on alloc destroy).
+  /// `AllocDir.UnmountAll` for every task dir: the shared alloc bind (unmounted, then removed),
+  /// the secrets dir (its tmpfs unmounted, then removed, so secrets do not outlive the alloc),
+  /// and `dev/`, `proc/`.
   public func unmountAll() {
     guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return }
     for name in names where name != "alloc" && !name.hasPrefix(".") {
       let dir = taskDir(name)
-      if Self.isMountPoint("\(dir.sharedTaskDir)/logs") { umount2("\(dir.sharedTaskDir)/logs", 0) }
-      if Self.isMountPoint(dir.sharedTaskDir) {
-        umount2(dir.sharedTaskDir, 0)
-        try? FileManager.default.removeItem(atPath: dir.sharedTaskDir)
-      }
-      for secret in [dir.secrets, dir.privateDir] where Self.isMountPoint(secret) {
-        umount2(secret, 0)
-        try? FileManager.default.removeItem(atPath: secret)
+      for mounted in [dir.sharedTaskDir, dir.secrets, "\(dir.dir)/dev", "\(dir.dir)/proc"]
+      where Self.exists(mounted) {
+        // `unlinkDir`: an unmounted dir (EINVAL) is fine; any other failure keeps the dir.
+        if umount2(mounted, 0) != 0 && errno != EINVAL && errno != ENOENT { continue }
+        try? FileManager.default.removeItem(atPath: mounted)
       }
     }
   }
@@ -139,9 +145,9 @@ public struct AllocDir: Sendable {
     if tmpfs && geteuid() == 0 {
       let marker = "\(path)/.nomad-mount"
       if access(marker, F_OK) != 0 {
-        var rc = mount("tmpfs", path, "tmpfs", UInt(MS_NOEXEC), "size=\(sizeMB)m,noswap")
-        if rc != 0 { rc = mount("tmpfs", path, "tmpfs", UInt(MS_NOEXEC), "size=\(sizeMB)m") }
-        guard rc == 0 else { throw Posix.Failure(operation: "mount", path: path, code: errno) }
+        guard mount("tmpfs", path, "tmpfs", UInt(MS_NOEXEC), "size=\(sizeMB)m") == 0 else {
+          throw Posix.Failure(operation: "mount", path: path, code: errno)
+        }
         let fd = open(marker, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw Posix.Failure(operation: "open", path: marker, code: errno) }
         close(fd)
@@ -150,14 +156,19 @@ public struct AllocDir: Sendable {
     try dropPermissions(path, mode: 0o777)
   }
 
-  /// `linkDir`: MkdirAll then a bind mount (with MS_RDONLY in the same call, as Nomad does).
-  static func bind(_ source: String, to target: String, readOnly: Bool) throws {
+  /// `linkDir`: MkdirAll(0777) then a bind mount.
+  static func bind(_ source: String, to target: String) throws {
     try FileManager.default.createDirectory(
       atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
-    let flags = UInt(MS_BIND) | (readOnly ? UInt(MS_RDONLY) : 0)
-    guard mount(source, target, "", flags, nil) == 0 else {
+    guard mount(source, target, "", UInt(MS_BIND), nil) == 0 else {
       throw Posix.Failure(operation: "Failed to mount shared directory for task: mount", path: target, code: errno)
     }
+  }
+
+  /// `pathExists` (stat follows symlinks).
+  static func exists(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0
   }
 
   static func isEmptyOrMissing(_ path: String) -> Bool {

@@ -34,8 +34,8 @@ public struct TaskEnvironment: Sendable {
     }
   }
 
-  /// Builds the environment: NOMAD_* built-ins < host environment (minus the deny list, only
-  /// for non-image isolation, only where not set) < the task's `env` (interpolated with
+  /// Builds the environment: NOMAD_* built-ins < host environment (minus the deny list, not for
+  /// image isolation) < the task's `env` (interpolated with
   /// `${VAR}` references to the environment and node attributes).
   public static func build(_ context: Context, client: ClientConfig) -> TaskEnvironment {
     var env: [String: String] = [:]
@@ -78,9 +78,11 @@ public struct TaskEnvironment: Sendable {
       env["NOMAD_META_" + key.uppercased()] = replaceEnv(value, node, env)
       env["NOMAD_META_" + key] = replaceEnv(value, node, env)
     }
+    // The task_dir hook's `setEnvvars`: the agent's environment (minus `env.denylist`) for every
+    // isolation but image; as in Nomad v1.1.2's `buildEnv` it overrides the values above.
     if context.isolation != .image {
       let denied = Set(client.envDenyList)
-      for (key, value) in client.hostEnvironment where env[key] == nil && !denied.contains(key) {
+      for (key, value) in client.hostEnvironment where !denied.contains(key) {
         env[key] = replaceEnv(value, node, env)
       }
     }

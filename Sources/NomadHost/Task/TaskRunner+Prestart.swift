@@ -12,7 +12,8 @@ extension TaskRunner {
       appendEvent(.setup("Building Task Directory"))
       do {
         try context.allocDir.buildTaskDir(
-          context.task.name, isolation: isolation, mountTmpfs: client.mountTmpfs, bindMount: client.bindMountAllocDir)
+          context.task.name, isolation: isolation, chroot: client.effectiveChrootEnv, mountTmpfs: client.mountTmpfs,
+          bindMount: client.bindMountAllocDir)
       } catch {
         appendEvent(.hookFailed("task_dir: \(error)"))
         throw TaskStartError("prestart hook \"task_dir\" failed: \(error)", recoverable: false)
