@@ -1,6 +1,10 @@
-# The demo job for a real Nomad agent with milo in its plugin_dir (see README, "Try it under
-# Nomad"). Nomad's artifact getter needs a URL, so serve the test JAR over HTTP first:
-#   scripts/build-testapp.sh && (cd .build/testapp && python3 -m http.server 8000 &)
+# milo's demo job: the test JAR as a service that logs a line every 2 s. Nomad's artifact getter
+# needs a URL; scripts/demo.sh serves the JAR on loopback and passes it as `-var artifact=...`.
+variable "artifact" {
+  type    = string
+  default = "http://127.0.0.1:8000/testapp.jar"
+}
+
 job "demo" {
   datacenters = ["dc1"]
   type        = "service"
@@ -15,12 +19,12 @@ job "demo" {
       driver = "milo"
 
       artifact {
-        source = "http://127.0.0.1:8000/testapp.jar"
+        source = var.artifact
       }
 
       config {
         jvm_options = ["-Xmx64m"]
-        args        = ["serve"]
+        args        = ["serve", "2000"]
       }
 
       resources {

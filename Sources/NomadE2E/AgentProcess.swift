@@ -4,7 +4,7 @@ import Foundation
 public final class AgentProcess: @unchecked Sendable {
   public let name: String
   public let logPath: String
-  private let process: Process
+  private let process: ChildProcess
 
   /// Starts `nomad agent -config <configPath>`; `environment` adds to this process's own.
   public init(
@@ -13,38 +13,24 @@ public final class AgentProcess: @unchecked Sendable {
   ) throws {
     self.name = name
     self.logPath = logPath
-    if !FileManager.default.fileExists(atPath: logPath) {
-      FileManager.default.createFile(atPath: logPath, contents: nil)
-    }
-    let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-    log.seekToEndOfFile()
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: nomad)
-    process.arguments = ["agent", "-config", configPath]
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    process.standardOutput = log
-    process.standardError = log
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    try? log.close()
-    self.process = process
+    process = try ChildProcess(
+      [nomad, "agent", "-config", configPath],
+      environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+      stdout: logPath, stderr: logPath)
   }
 
-  public var pid: Int32 { process.processIdentifier }
+  public var pid: Int32 { process.pid }
   public var isRunning: Bool { process.isRunning }
+
+  /// Throws, with the end of the agent's log, when the agent has exited.
+  public func checkRunning() throws {
+    guard !process.isRunning else { return }
+    throw AgentExited(name: name, status: process.status ?? -1, logTail: logTail(bytes: 2000))
+  }
 
   /// Sends SIGINT (a graceful agent shutdown) and waits up to `grace` seconds, then SIGKILL.
   public func stop(grace: Double = 30) async {
-    guard process.isRunning else { return }
-    kill(process.processIdentifier, SIGINT)
-    let deadline = Date().addingTimeInterval(grace)
-    while process.isRunning && Date() < deadline {
-      try? await Task.sleep(for: .milliseconds(100))
-    }
-    if process.isRunning {
-      kill(process.processIdentifier, SIGKILL)
-      while process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
-    }
+    await process.stop(SIGINT, grace: grace)
   }
 
   /// The last `bytes` of the agent's log, for failure messages.
@@ -52,4 +38,12 @@ public final class AgentProcess: @unchecked Sendable {
     guard let data = FileManager.default.contents(atPath: logPath) else { return "" }
     return String(decoding: data.suffix(bytes), as: UTF8.self)
   }
+}
+
+/// An agent exited while the cluster needed it.
+public struct AgentExited: Error, CustomStringConvertible {
+  public var name: String
+  public var status: Int32
+  public var logTail: String
+  public var description: String { "the \(name) agent exited with status \(status):\n\(logTail)" }
 }

@@ -4,21 +4,17 @@ import Foundation
 public final class ArtifactServer: @unchecked Sendable {
   public let directory: String
   public let port: Int
-  private let process: Process
+  private let process: ChildProcess
 
   /// Starts `python3 -m http.server` on 127.0.0.1 with a port the kernel picks.
   public init(directory: String) async throws {
     self.directory = directory
     let logPath = directory + "/.http-server.log"
-    FileManager.default.createFile(atPath: logPath, contents: nil)
-    let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try Command.resolve("python3"))
-    process.arguments = ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", directory]
-    process.standardOutput = log
-    process.standardError = log
-    try process.run()
-    try? log.close()
+    try? FileManager.default.removeItem(atPath: logPath)
+    let process = try ChildProcess(
+      [try Command.resolve("python3"), "-u", "-m", "http.server", "0", "--bind", "127.0.0.1",
+       "--directory", directory],
+      environment: ProcessInfo.processInfo.environment, stdout: logPath, stderr: logPath)
     self.process = process
     var found: Int?
     for _ in 0..<200 where found == nil {
@@ -29,7 +25,7 @@ public final class ArtifactServer: @unchecked Sendable {
       if found == nil { try await Task.sleep(for: .milliseconds(50)) }
     }
     guard let found else {
-      process.terminate()
+      await process.stop(SIGKILL)
       throw CommandError(command: ["python3", "-m", "http.server"], result: nil, reason: "printed no port")
     }
     self.port = found
@@ -38,10 +34,8 @@ public final class ArtifactServer: @unchecked Sendable {
   /// The URL of `file` in the served directory.
   public func url(_ file: String) -> String { "http://127.0.0.1:\(port)/\(file)" }
 
-  public func stop() {
-    if process.isRunning {
-      process.terminate()
-      process.waitUntilExit()
-    }
+  /// Stops the server.
+  public func stop() async {
+    await process.stop()
   }
 }

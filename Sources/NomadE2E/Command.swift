@@ -9,6 +9,12 @@ public struct CommandResult: Sendable {
 
   public var output: String { String(decoding: stdout, as: UTF8.self) }
   public var errorOutput: String { String(decoding: stderr, as: UTF8.self) }
+
+  public init(status: Int32, stdout: Data = Data(), stderr: Data = Data()) {
+    self.status = status
+    self.stdout = stdout
+    self.stderr = stderr
+  }
 }
 
 /// A command failed to start, or ended with a status other than zero.
@@ -39,37 +45,16 @@ public enum Command {
     defer { try? FileManager.default.removeItem(at: directory) }
     let outURL = directory.appendingPathComponent("out")
     let errURL = directory.appendingPathComponent("err")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let out = try FileHandle(forWritingTo: outURL)
-    let err = try FileHandle(forWritingTo: errURL)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try resolve(argv[0]))
-    process.arguments = Array(argv.dropFirst())
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    let finished = AsyncStream<Void>.makeStream()
-    process.terminationHandler = { _ in finished.continuation.finish() }
-    do {
-      try process.run()
-    } catch {
-      throw CommandError(command: argv, result: nil, reason: "could not start: \(error)")
-    }
-    try? out.close()
-    try? err.close()
+    let process = try ChildProcess(
+      [try resolve(argv[0])] + argv.dropFirst(),
+      environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+      stdout: outURL.path, stderr: errURL.path)
     let timer = Task {
       try await Task.sleep(for: .seconds(timeout))
-      process.terminate()
-      try await Task.sleep(for: .seconds(2))
-      kill(process.processIdentifier, SIGKILL)
+      await process.stop(SIGTERM, grace: 2)
     }
-    for await _ in finished.stream {}
+    let status = await process.wait()
     timer.cancel()
-    let status =
-      process.terminationReason == .uncaughtSignal
-      ? 128 + process.terminationStatus : process.terminationStatus
     return CommandResult(
       status: status, stdout: (try? Data(contentsOf: outURL)) ?? Data(),
       stderr: (try? Data(contentsOf: errURL)) ?? Data())

@@ -9,6 +9,8 @@ public struct HostResidue: Equatable, Sendable, CustomStringConvertible {
   public var mounts: [String] = []
   public var taskStateDirs: [String] = []
 
+  public init() {}
+
   public var isEmpty: Bool {
     containers.isEmpty && cgroups.isEmpty && processes.isEmpty && mounts.isEmpty
       && taskStateDirs.isEmpty
@@ -51,5 +53,16 @@ public struct HostResidue: Equatable, Sendable, CustomStringConvertible {
     let mountinfo = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
     residue.mounts = mountinfo.split(separator: "\n").filter { $0.contains(stateDir) }.map(String.init)
     return residue
+  }
+
+  /// The mount points at or below `directory`, in mount order (from /proc/self/mounts).
+  public static func mountPoints(under directory: String) -> [String] {
+    let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+    return mounts.split(separator: "\n").compactMap { line in
+      let fields = line.split(separator: " ")
+      guard fields.count > 1 else { return nil }
+      let point = String(fields[1])
+      return point == directory || point.hasPrefix(directory + "/") ? point : nil
+    }
   }
 }

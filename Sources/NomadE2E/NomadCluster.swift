@@ -24,6 +24,8 @@ public final class NomadCluster: @unchecked Sendable {
     self.nomad = nomad
     self.stateDir = stateDir
     let fm = FileManager.default
+    // A killed client leaves its allocations' secrets tmpfs mounted under its data dir.
+    for mount in HostResidue.mountPoints(under: root).reversed() { umount2(mount, Int32(MNT_DETACH)) }
     try? fm.removeItem(atPath: root)
     try fm.createDirectory(atPath: pluginDir, withIntermediateDirectories: true)
     try fm.copyItem(atPath: milo, toPath: pluginPath)
@@ -39,6 +41,11 @@ public final class NomadCluster: @unchecked Sendable {
     bind_addr = "127.0.0.1"
     disable_update_check = true
     log_level = "INFO"
+    advertise {
+      http = "127.0.0.1"
+      rpc = "127.0.0.1"
+      serf = "127.0.0.1"
+    }
     server {
       enabled = true
       bootstrap_expect = 1
@@ -57,6 +64,11 @@ public final class NomadCluster: @unchecked Sendable {
     bind_addr = "127.0.0.1"
     disable_update_check = true
     log_level = "DEBUG"
+    advertise {
+      http = "127.0.0.1"
+      rpc = "127.0.0.1"
+      serf = "127.0.0.1"
+    }
     ports {
       http = 5656
       rpc = 5657
@@ -94,6 +106,7 @@ public final class NomadCluster: @unchecked Sendable {
       name: "server", nomad: nomad, configPath: root + "/server.hcl",
       logPath: root + "/server.log")
     try await waitFor("a server leader", timeout: 60) {
+      try self.server?.checkRunning()
       let leader = try? await self.api.json("/v1/status/leader") as? String
       return !(leader ?? "").isEmpty
     }
@@ -106,6 +119,7 @@ public final class NomadCluster: @unchecked Sendable {
       name: "client", nomad: nomad, configPath: root + "/client.hcl",
       logPath: root + "/client.log")
     try await waitFor("the node to be ready with a healthy milo driver", timeout: 90) {
+      try self.client?.checkRunning()
       guard let nodes = try? await self.api.json("/v1/nodes") as? [[String: Any]],
         let node = nodes.first, node["Status"] as? String == "ready",
         let id = node["ID"] as? String,
@@ -200,4 +214,9 @@ public struct TimeoutError: Error, CustomStringConvertible {
   public var what: String
   public var seconds: Double
   public var description: String { "timed out after \(seconds) s waiting for \(what)" }
+
+  public init(what: String, seconds: Double) {
+    self.what = what
+    self.seconds = seconds
+  }
 }

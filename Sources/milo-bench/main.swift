@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MiloSupervisor
+import NomadE2E
 
 #if canImport(Glibc)
   import Glibc
@@ -164,7 +165,6 @@ struct NomadAgentBench: AsyncParsableCommand {
     try await common.run { context, emit in
       let artifacts = try await ArtifactServer(
         directory: URL(fileURLWithPath: context.jar).deletingLastPathComponent().path)
-      defer { artifacts.stop() }
       let jarURL = artifacts.url(URL(fileURLWithPath: context.jar).lastPathComponent)
       let cluster = try NomadCluster(
         root: "/tmp/milo-bench-nomad", nomad: nomad, milo: context.milo, stateDir: "/run/milo-bench-nomad")
@@ -176,9 +176,11 @@ struct NomadAgentBench: AsyncParsableCommand {
         }
       } catch {
         await cluster.stop()
+        await artifacts.stop()
         throw BenchError("\(error)\n\(cluster.diagnostics())")
       }
       await cluster.stop()
+      await artifacts.stop()
     }
   }
 }

@@ -20,14 +20,9 @@ extension EndToEnd {
 
       // `nomad alloc logs -f`, as a user runs it: every new line shows up within ~2 s.
       let followed = cluster.root + "/seed-follow.out"
-      FileManager.default.createFile(atPath: followed, contents: nil)
-      let follow = Process()
-      follow.executableURL = URL(fileURLWithPath: cluster.nomad)
-      follow.arguments = ["alloc", "logs", "-f", alloc, "app"]
-      follow.environment = ["NOMAD_ADDR": cluster.api.address]
-      follow.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: followed))
-      try follow.run()
-      defer { follow.terminate() }
+      let follow = try ChildProcess(
+        [cluster.nomad, "alloc", "logs", "-f", alloc, "app"],
+        environment: ["NOMAD_ADDR": cluster.api.address], stdout: followed, stderr: followed + ".err")
       var arrivals: [ContinuousClock.Instant] = []
       var seen = 0
       let watchUntil = ContinuousClock.now + .seconds(9)
@@ -40,6 +35,7 @@ extension EndToEnd {
         }
         try await Task.sleep(for: .milliseconds(50))
       }
+      await follow.stop()
       #expect(seen >= 3, "alloc logs -f showed \(seen) Processing lines in 9 s")
       for (earlier, later) in zip(arrivals, arrivals.dropFirst()) {
         #expect(later - earlier < .milliseconds(2600), "a gap of \(later - earlier) between lines")
