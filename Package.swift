@@ -82,7 +82,7 @@ let package = Package(
     ),
     // A real Nomad cluster on loopback (server + client agents, CLI, HTTP API, job files) for the
     // end-to-end suite and the Nomad benchmarks.
-    .target(name: "NomadE2E", swiftSettings: strict),
+    .target(name: "NomadE2E", dependencies: ["MiloSupervisor"], swiftSettings: strict),
     .executableTarget(
       name: "milo",
       dependencies: ["Milo", "MiloSupervisor", "NomadPlugin"],
@@ -121,7 +121,7 @@ let package = Package(
     .testTarget(
       name: "NomadHostTests",
       dependencies: [
-        "NomadHost", "NomadPlugin", "NomadProto",
+        "NomadHost", "NomadPlugin", "NomadProto", "MiloSupervisor",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -34,6 +34,18 @@ public final class AgentProcess: @unchecked Sendable {
   }
 
   /// The last `bytes` of the agent's log, for failure messages.
+  /// The size of the agent's log so far: an offset for `log(since:)`.
+  public var logSize: Int {
+    var info = stat()
+    return stat(logPath, &info) == 0 ? Int(info.st_size) : 0
+  }
+
+  /// What the agent logged after `offset` (a `logSize` taken earlier).
+  public func log(since offset: Int) -> String {
+    guard let data = FileManager.default.contents(atPath: logPath), data.count > offset else { return "" }
+    return String(decoding: data.dropFirst(offset), as: UTF8.self)
+  }
+
   public func logTail(bytes: Int = 6000) -> String {
     guard let data = FileManager.default.contents(atPath: logPath) else { return "" }
     return String(decoding: data.suffix(bytes), as: UTF8.self)

@@ -12,8 +12,10 @@ public final class ArtifactServer: @unchecked Sendable {
     let logPath = directory + "/.http-server.log"
     try? FileManager.default.removeItem(atPath: logPath)
     let process = try ChildProcess(
-      [try Command.resolve("python3"), "-u", "-m", "http.server", "0", "--bind", "127.0.0.1",
-       "--directory", directory],
+      [
+        try Command.resolve("python3"), "-u", "-m", "http.server", "0", "--bind", "127.0.0.1",
+        "--directory", directory,
+      ],
       environment: ProcessInfo.processInfo.environment, stdout: logPath, stderr: logPath)
     self.process = process
     var found: Int?

@@ -26,7 +26,8 @@ public struct CommandError: Error, CustomStringConvertible {
   public var description: String {
     var text = "`\(command.joined(separator: " "))` \(reason)"
     if let result {
-      text += " (exit \(result.status))\nstdout: \(result.output.suffix(2000))\nstderr: \(result.errorOutput.suffix(2000))"
+      text +=
+        " (exit \(result.status))\nstdout: \(result.output.suffix(2000))\nstderr: \(result.errorOutput.suffix(2000))"
     }
     return text
   }

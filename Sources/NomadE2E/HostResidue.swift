@@ -1,4 +1,5 @@
 import Foundation
+import MiloSupervisor
 
 /// What milo could leave on the host after its tasks are gone: containers, cgroups,
 /// supervisors and container inits, mounts, and per-task state directories.
@@ -44,20 +45,20 @@ public struct HostResidue: Equatable, Sendable, CustomStringConvertible {
     }.map { "\($0): \(ProcessTable.arguments(of: $0).prefix(3).joined(separator: " "))" }
     // Anything still in a milo container's cgroup: the container's init and the JVM.
     for pid in ProcessTable.pids(where: { !$0.isEmpty }) {
-      let cgroup = (try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)) ?? ""
+      let cgroup = Posix.readText("/proc/\(pid)/cgroup") ?? ""
       if cgroup.contains("/milo/milo-") {
         residue.processes.append(
           "\(pid) (in a milo cgroup): \(ProcessTable.arguments(of: pid).prefix(3).joined(separator: " "))")
       }
     }
-    let mountinfo = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+    let mountinfo = Posix.readText("/proc/self/mountinfo") ?? ""
     residue.mounts = mountinfo.split(separator: "\n").filter { $0.contains(stateDir) }.map(String.init)
     return residue
   }
 
   /// The mount points at or below `directory`, in mount order (from /proc/self/mounts).
   public static func mountPoints(under directory: String) -> [String] {
-    let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+    let mounts = Posix.readText("/proc/self/mounts") ?? ""
     return mounts.split(separator: "\n").compactMap { line in
       let fields = line.split(separator: " ")
       guard fields.count > 1 else { return nil }

@@ -28,6 +28,7 @@ public final class NomadCluster: @unchecked Sendable {
     for mount in HostResidue.mountPoints(under: root).reversed() { umount2(mount, Int32(MNT_DETACH)) }
     try? fm.removeItem(atPath: root)
     try fm.createDirectory(atPath: pluginDir, withIntermediateDirectories: true)
+    try? fm.removeItem(atPath: pluginPath)
     try fm.copyItem(atPath: milo, toPath: pluginPath)
     chmod(pluginPath, 0o755)
     chmod(root, 0o755)

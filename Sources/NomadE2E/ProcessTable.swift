@@ -1,4 +1,5 @@
 import Foundation
+import MiloSupervisor
 
 /// Reads the host's process table from /proc.
 public enum ProcessTable {
@@ -16,7 +17,7 @@ public enum ProcessTable {
 
   /// A field of `/proc/<pid>/smaps_rollup` (e.g. "Pss", "Rss") in KiB; nil when unreadable.
   public static func smapsRollup(_ pid: Int32, field: String) -> Int? {
-    guard let text = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8)
+    guard let text = Posix.readText("/proc/\(pid)/smaps_rollup")
     else { return nil }
     for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
       return Int(line.dropFirst(field.count + 1).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "")
@@ -26,7 +27,7 @@ public enum ProcessTable {
 
   /// `MemAvailable` from /proc/meminfo, in KiB.
   public static func memAvailable() -> Int {
-    let text = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
+    let text = Posix.readText("/proc/meminfo") ?? ""
     for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
       return Int(line.dropFirst(13).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") ?? 0
     }

@@ -35,7 +35,7 @@ enum NomadBench {
     var details = [
       "Each run submits a batch job whose JAR prints `Hello from milo` (`nomad job run -detach`) and polls "
         + "`GET /v1/client/fs/logs/<alloc>?type=stdout&plain=true&origin=start` every 20 ms until the line is there. "
-        + "Drivers interleaved, one warm-up round first, \(runs) measured runs each.",
+        + "Drivers interleaved, one warm-up round first, \(runs) measured runs each."
     ]
     details.append(
       Fmt.table(
@@ -88,9 +88,15 @@ enum NomadBench {
       let availableBefore = Double(ProcessTable.memAvailable())
       let started = ContinuousClock.now
       try await cluster.run(job)
-      try await waitFor("\(tasks) running \(driver.rawValue) tasks", timeout: 1800, every: .seconds(1)) {
+      // Up: every task running and its first log line readable through the HTTP API.
+      var logged = Set<String>()
+      try await waitFor("\(tasks) \(driver.rawValue) tasks logging", timeout: 1800, every: .milliseconds(500)) {
         let allocs = (try? await cluster.api.allocations(job: job.name)) ?? []
-        return allocs.filter { $0.taskStates[job.taskName]?.state == "running" }.count == tasks
+        for alloc in allocs where !logged.contains(alloc.id) && alloc.taskStates[job.taskName]?.state == "running" {
+          let logs = (try? await cluster.api.logs(alloc: alloc.id, task: job.taskName)) ?? Data()
+          if logs.starts(with: Data("Starting application...\n".utf8)) { logged.insert(alloc.id) }
+        }
+        return logged.count == tasks
       }
       var sample = Sample()
       sample.upSeconds = (ContinuousClock.now - started).seconds
@@ -121,7 +127,7 @@ enum NomadBench {
     let java = results[.java] ?? Sample()
     let details = [
       "One service job of \(tasks) tasks (`serve`, `-Xmx16m`, memory 96 MB, cpu 20 MHz) per driver, one after the other "
-        + "under the same agent. \"Up\": `job run` → every task `running`. After \(settle) s: PSS (smaps_rollup) of what "
+        + "under the same agent. \"Up\": `job run` → every task `running` with its first log line readable through the HTTP API. After \(settle) s: PSS (smaps_rollup) of what "
         + "the driver keeps beside each JVM (milo: `milo supervise` + the container's `milo init`; java: `nomad executor`), "
         + "and the drop in MemAvailable per task (the JVMs included)."
     ]
@@ -133,9 +139,11 @@ enum NomadBench {
         delta: Fmt.signed(m - j, digits), ratio: Fmt.ratio(m / j), target: target, met: ok.map(met) ?? "")
     }
     let rows = [
-      row("all \(tasks) running (s), vs java driver", milo.upSeconds, java.upSeconds, 1),
+      row("all \(tasks) running and logging (s), vs java driver", milo.upSeconds, java.upSeconds, 1),
       row("driver PSS per task (MiB), vs java's executor", milo.driverPSSPerTask, java.driverPSSPerTask, 2),
-      row("MemAvailable drop per task (MiB), vs java driver", milo.memAvailableDropPerTask, java.memAvailableDropPerTask, 1),
+      row(
+        "MemAvailable drop per task (MiB), vs java driver", milo.memAvailableDropPerTask, java.memAvailableDropPerTask,
+        1),
       SummaryRow(
         benchmark: "nomad \(tasks) tasks", metric: "plugin RSS with \(tasks) tasks (MiB)",
         milo: Fmt.num(milo.pluginRSS, 1), baseline: "n/a (in the client)", delta: "", ratio: "", target: "", met: ""),

@@ -78,7 +78,10 @@ struct MiloBench: AsyncParsableCommand {
     commandName: "milo-bench",
     abstract:
       "milo's benchmarks: start latency, memory, log throughput, log latency and relay CPU, each against a baseline.",
-    subcommands: [StartLatency.self, Memory.self, LogThroughput.self, LogLatency.self, RelayCPU.self, NomadAgentBench.self, All.self])
+    subcommands: [
+      StartLatency.self, Memory.self, LogThroughput.self, LogLatency.self, RelayCPU.self, NomadAgentBench.self,
+      All.self,
+    ])
 }
 
 struct StartLatency: AsyncParsableCommand {
@@ -150,7 +153,8 @@ struct NomadAgentBench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "nomad",
     abstract:
-      "Under a real Nomad agent: job run → first log line (vs the java driver, raw_exec as the floor), and N tasks: time until all run, PSS per task, MemAvailable per task, plugin RSS.")
+      "Under a real Nomad agent: job run → first log line (vs the java driver, raw_exec as the floor), and N tasks: time until all run, PSS per task, MemAvailable per task, plugin RSS."
+  )
   @OptionGroup var common: CommonOptions
   @Option(help: "The nomad binary (default: nomad on PATH; ../shared/tools/nomad/install).") var nomad: String?
   @Option(help: "Measured first-line runs per driver.") var runs = 10

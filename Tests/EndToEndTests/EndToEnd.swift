@@ -44,7 +44,8 @@ enum E2E {
 
   static var skipReason: Comment {
     if nomad == nil {
-      return "no nomad binary on PATH or in $NOMAD_BINARY: run ../shared/tools/nomad/install to run the end-to-end suite"
+      return
+        "no nomad binary on PATH or in $NOMAD_BINARY: run ../shared/tools/nomad/install to run the end-to-end suite"
     }
     return "the end-to-end suite needs root (containers, a Nomad client)"
   }

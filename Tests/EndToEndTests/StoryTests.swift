@@ -35,9 +35,10 @@ extension EndToEnd {
       python.type = "batch"
       var traversal = fixture.job("traversal", ["hello"], type: "batch")
       traversal.extraConfig = [#"jar_path = "../../../../etc/passwd""#]
-      try await fixture.cluster.run(python)
-      try await fixture.cluster.run(traversal)
-      for job in ["notajar", "traversal"] {
+      var version = fixture.job("java99", ["hello"], type: "batch")
+      version.extraConfig = [#"java_version = "99""#]
+      for job in [python, traversal, version] { try await fixture.cluster.run(job) }
+      for job in ["notajar", "traversal", "java99"] {
         let alloc = try await fixture.cluster.firstAllocation(of: job)
         let state = try await fixture.waitForDead(alloc)
         #expect(state.failed, "\(job)")
@@ -46,7 +47,7 @@ extension EndToEnd {
         let failure = state.events.first { $0.type == "Driver Failure" }
         print("\(job): \(failure?.message ?? "no Driver Failure event")")
         let message = failure?.message ?? ""
-        #expect(message.contains("jar") && message.contains("Suggestion:"), "\(job) events: \(state.events)")
+        #expect(message.contains("Error:") && message.contains("Suggestion:"), "\(job) events: \(state.events)")
         let status = try await fixture.cluster.cli(["alloc", "status", alloc])
         #expect(status.output.contains("Driver Failure"), "\(status.output)")
       }

@@ -1,4 +1,5 @@
 import Foundation
+import MiloSupervisor
 import Testing
 
 @testable import NomadHost
@@ -38,7 +39,7 @@ import Testing
 
   /// Whether a tmpfs is mounted at `path` (/proc/self/mountinfo: mount point, then " - tmpfs").
   static func isTmpfs(_ path: String) -> Bool {
-    let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+    let mounts = Posix.readText("/proc/self/mountinfo") ?? ""
     return mounts.split(separator: "\n").contains { line in
       let fields = line.split(separator: " ")
       return fields.count > 4 && fields[4] == path && line.contains(" - tmpfs ")
@@ -143,7 +144,7 @@ import Testing
     #expect(Self.isTmpfs(task.secrets))
     // A rebuild (restarted task) neither mounts twice nor fails on existing entries.
     try alloc.buildTaskDir("web", isolation: .chroot, chroot: chroot, mountTmpfs: true, bindMount: true)
-    let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+    let mounts = Posix.readText("/proc/self/mountinfo") ?? ""
     #expect(mounts.split(separator: "\n").filter { $0.contains(" \(task.sharedTaskDir) ") }.count == 1)
     // Unmounting removes the link (not the shared data) and the secrets.
     alloc.unmountAll()

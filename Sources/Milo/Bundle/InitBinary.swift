@@ -28,7 +28,7 @@ public struct InitBinary: Sendable, Equatable {
   /// otherwise, for the reason `problem(with:)` gives.
   public static func current(executable: String) -> InitBinary? {
     guard problem(with: executable) == nil else { return nil }
-    let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
+    let maps = Posix.readText("/proc/self/maps") ?? ""
     return InitBinary(hostPath: executable, libraryDirs: foreignLibraryDirs(maps: maps))
   }
 

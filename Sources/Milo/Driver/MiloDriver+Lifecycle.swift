@@ -44,13 +44,18 @@ extension MiloDriver {
       }
     }
     // A later start of the same task reuses the container id and state dir: leave those alone.
-    let owner = Posix.readText(Leftover.ownerFile(task.state.taskStateDir))?.trimmingCharacters(
-      in: .whitespacesAndNewlines)
-    if owner == nil || owner == id {
+    if Self.owns(id, task.state) {
       Self.removeContainer(task.state)
       try? FileManager.default.removeItem(atPath: task.state.taskStateDir)
     }
     await tasks.remove(id)
+  }
+
+  /// Whether task `id` still owns its container id and state dir (a later start of the same
+  /// task takes both over and records its own id).
+  static func owns(_ id: String, _ state: DriverState) -> Bool {
+    let owner = Posix.readText(Leftover.ownerFile(state.taskStateDir))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    return owner == nil || owner == id
   }
 
   /// Deletes the container if the supervisor could not (it normally does on exit).
@@ -109,7 +114,7 @@ extension MiloDriver {
     }
     // The supervisor is gone. If it recorded the exit, report that; otherwise the task is lost.
     guard FileManager.default.fileExists(atPath: state.taskStateDir + "/exit") else {
-      Self.removeContainer(state)
+      if Self.owns(id, state) { Self.removeContainer(state) }
       throw DriverError(
         .failedPrecondition,
         "cannot recover task \(id): its milo supervisor (pid \(state.supervisorPid)) is gone and recorded no exit;"

@@ -168,9 +168,11 @@ public actor TaskRunner {
       if await killRequested.wait(timeout: delay) != nil { break main }
     }
 
+    // Killed before the loop waited on a restored task: the same events as a kill in the loop.
     if driverHandleID != nil {
       if let result = await handleKill(nil) { emitExitResultEvent(result) }
       await clearDriverHandle()
+      _ = shouldRestart()
     }
     return await finish()
   }
