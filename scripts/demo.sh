@@ -50,6 +50,8 @@ nomad agent -dev -config "$demo/agent.hcl" >"$demo/agent.log" 2>&1 &
 agent=$!
 follow=""
 finish() {
+  local status=$?
+  set +e
   [ -n "$follow" ] && kill "$follow" 2>/dev/null
   if [ -n "${alloc:-}" ]; then
     echo "==> nomad job stop demo"
@@ -61,8 +63,9 @@ finish() {
     nomad alloc status "$alloc" | sed -n '/^Recent Events/,$p'
   fi
   kill -INT "$agent" 2>/dev/null && wait "$agent" 2>/dev/null
-  kill "$http" 2>/dev/null
+  kill "$http" 2>/dev/null && wait "$http" 2>/dev/null
   echo "==> agent stopped (its log: $demo/agent.log)"
+  exit "$status"
 }
 trap finish EXIT
 trap 'exit 0' INT TERM
@@ -80,16 +83,23 @@ done
 echo "==> nomad job run examples/demo.nomad.hcl   (web UI: $NOMAD_ADDR/ui/)"
 nomad job run -detach -var "artifact=http://127.0.0.1:7600/testapp.jar" examples/demo.nomad.hcl
 for _ in $(seq 100); do
-  alloc="$(nomad job allocs -t '{{range .}}{{.ID}}{{end}}' demo 2>/dev/null || true)"
+  # Nomad v1.1 has no `nomad job allocs`: ask the HTTP API for the job's allocation.
+  alloc="$(python3 -c 'import json, sys, urllib.request as u
+allocs = json.load(u.urlopen(sys.argv[1] + "/v1/job/demo/allocations"))
+print(allocs[0]["ID"] if allocs else "")' "$NOMAD_ADDR" 2>/dev/null || true)"
   [ -n "$alloc" ] && break
   sleep 0.1
 done
+if [ -z "$alloc" ]; then
+  echo "the demo job got no allocation; see nomad job status demo and $demo/agent.log" >&2
+  exit 1
+fi
 echo "==> nomad alloc logs -f $alloc java-app   (Ctrl-C stops the job)"
 for _ in $(seq 100); do nomad alloc logs "$alloc" java-app >/dev/null 2>&1 && break; sleep 0.1; done
 nomad alloc logs -f "$alloc" java-app &
 follow=$!
 if [ -t 0 ] && [ -z "${DEMO_SECONDS:-}" ]; then
-  wait "$follow"
+  wait "$follow" || true
 else
   sleep "${DEMO_SECONDS:-15}"
 fi

@@ -4,6 +4,10 @@
 # the static release binary under a real Nomad agent (skipped, saying so, when no `nomad` binary
 # is found). Needs root (containers).
 #
+# A full run (no arguments) then runs the container integration suite again on pure cgroup v2
+# and pure cgroup v1, each in a User-Mode Linux guest (scripts/test-cgroup-modes.sh, needs
+# ../shared/tools/cgroup2-vm; MILO_CGROUP_MODES=0 skips it).
+#
 # Usage: scripts/test.sh [swift test options, e.g. --filter EndToEndTests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,3 +21,6 @@ swift build -c release --product milo --static-swift-stdlib
 swift build --product milo
 swift build --product nomad-host
 swift test --no-parallel "$@"
+if [ $# -eq 0 ] && [ "${MILO_CGROUP_MODES:-1}" != 0 ]; then
+  scripts/test-cgroup-modes.sh v2 v1
+fi

@@ -64,11 +64,16 @@ public struct Supervisor {
     let startedAt = Posix.wallNanos()
     let runtimeStatus: Int32
     do {
-      let pid = try Spawn.start(
-        runArguments, environment: currentEnvironment(),
-        stdio: Spawn.Stdio(stdin: -1, stdout: outPipe[1], stderr: errPipe[1]),
-        hideMount: options.hideMount, passFD: statusPipe[1])
-      runtimeStatus = Spawn.waitFor(pid)
+      // The runtime creates the task's cgroup below the shared parent: no task may remove
+      // the parent meanwhile.
+      let create = {
+        let pid = try Spawn.start(
+          runArguments, environment: currentEnvironment(),
+          stdio: Spawn.Stdio(stdin: -1, stdout: outPipe[1], stderr: errPipe[1]),
+          hideMount: options.hideMount, passFD: statusPipe[1])
+        return Spawn.waitFor(pid)
+      }
+      runtimeStatus = try options.parent?.whileCreating(create) ?? create()
     } catch {
       close(outPipe[1])
       close(errPipe[1])
@@ -248,12 +253,16 @@ public struct Supervisor {
     return false
   }
 
+  /// Deletes the container (and so its cgroup), then the cgroup parent if no task is left in it.
   private func deleteContainer() {
     let result = try? Spawn.run(
       [options.runtime, "--root", options.runtimeRoot, "delete", "--force", options.containerID],
       environment: currentEnvironment())
     if let result, result.status != 0 {
       log("delete \(options.containerID): \(result.output)")
+    }
+    if let removed = options.parent?.removeIfUnused(), !removed.isEmpty {
+      log("removed the empty cgroup parent: \(removed.joined(separator: " "))")
     }
   }
 

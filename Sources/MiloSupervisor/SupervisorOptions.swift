@@ -21,11 +21,13 @@ public struct SupervisorOptions: Sendable, Equatable {
   public var oomFile: String?
   /// The container's first process is `milo init`: pass it a status pipe as descriptor 3.
   public var containerInit: Bool
+  /// The cgroup parent of all tasks (such as `/milo`), removed by the last task to end.
+  public var cgroupParent: String?
 
   public init(
     stateDir: String, runtime: String, runtimeRoot: String, bundle: String, containerID: String,
     stdoutPath: String, stderrPath: String, bufferBytes: Int, hideMount: String? = nil,
-    oomFile: String? = nil, containerInit: Bool = false
+    oomFile: String? = nil, containerInit: Bool = false, cgroupParent: String? = nil
   ) {
     self.stateDir = stateDir
     self.runtime = runtime
@@ -38,6 +40,12 @@ public struct SupervisorOptions: Sendable, Equatable {
     self.hideMount = hideMount
     self.oomFile = oomFile
     self.containerInit = containerInit
+    self.cgroupParent = cgroupParent
+  }
+
+  /// The cgroup parent, with its lock file in the runtime's state root.
+  public var parent: CgroupParent? {
+    cgroupParent.map { CgroupParent(path: $0, runtimeRoot: runtimeRoot) }
   }
 
   /// The arguments that follow `milo supervise`.
@@ -50,6 +58,7 @@ public struct SupervisorOptions: Sendable, Equatable {
     if let hideMount { args += ["--hide-mount", hideMount] }
     if let oomFile { args += ["--oom-file", oomFile] }
     if containerInit { args += ["--container-init", "true"] }
+    if let cgroupParent { args += ["--cgroup-parent", cgroupParent] }
     return args
   }
 
@@ -79,7 +88,8 @@ public struct SupervisorOptions: Sendable, Equatable {
       runtimeRoot: try required("runtime-root"), bundle: try required("bundle"),
       containerID: try required("id"), stdoutPath: try required("stdout"),
       stderrPath: try required("stderr"), bufferBytes: buffer, hideMount: values["hide-mount"],
-      oomFile: values["oom-file"], containerInit: values["container-init"] == "true")
+      oomFile: values["oom-file"], containerInit: values["container-init"] == "true",
+      cgroupParent: values["cgroup-parent"])
   }
 }
 

@@ -27,6 +27,8 @@ public struct JobSpec: Sendable {
   public var killTimeout = "5s"
   /// Extra lines inside the group (e.g. a `volume` block).
   public var extraGroup: [String] = []
+  /// Extra lines inside the task (e.g. a `volume_mount` block).
+  public var extraTask: [String] = []
 
   public init(name: String, artifactURL: String) {
     self.name = name
@@ -70,6 +72,7 @@ public struct JobSpec: Sendable {
             config {
       \(config.map { "        " + $0 }.joined(separator: "\n"))
             }
+      \(extraTask.map { "        " + $0 }.joined(separator: "\n"))
             resources {
               cpu = \(cpu)
               memory = \(memory)

@@ -17,6 +17,8 @@ public final class NomadCluster: @unchecked Sendable {
 
   public var pluginDir: String { root + "/plugins" }
   public var pluginPath: String { pluginDir + "/milo" }
+  /// The client's host volume `milo-data` (a directory every task user may write).
+  public var dataVolumePath: String { root + "/volumes/data" }
 
   /// Prepares `root` (made fresh) with milo copied from `milo`; starts nothing yet.
   public init(root: String, nomad: String, milo: String, stateDir: String = "/run/milo-e2e") throws {
@@ -32,6 +34,9 @@ public final class NomadCluster: @unchecked Sendable {
     try fm.copyItem(atPath: milo, toPath: pluginPath)
     chmod(pluginPath, 0o755)
     chmod(root, 0o755)
+    try fm.createDirectory(atPath: dataVolumePath, withIntermediateDirectories: true)
+    chmod(root + "/volumes", 0o755)
+    chmod(dataVolumePath, 0o1777)
     try serverConfig.write(toFile: root + "/server.hcl", atomically: true, encoding: .utf8)
     try clientConfig.write(toFile: root + "/client.hcl", atomically: true, encoding: .utf8)
   }
@@ -85,6 +90,9 @@ public final class NomadCluster: @unchecked Sendable {
       gc_max_allocs = 500
       options = {
         "fingerprint.denylist" = "env_aws,env_gce,env_azure,env_digitalocean"
+      }
+      host_volume "milo-data" {
+        path = "\(dataVolumePath)"
       }
     }
     plugin "milo" {

@@ -28,6 +28,50 @@ extension EndToEnd {
       #expect(status.output.contains("Exit Code: 42"), "\(status.output)")
     }
 
+    @Test("a host volume written by one allocation is read by the next; a read-only mount refuses writes")
+    func hostVolumes() async throws {
+      let fixture = try E2E.fixture
+      let volume = [
+        #"volume "data" {"#, #"  type = "host""#, #"  source = "milo-data""#, "}",
+      ]
+      let token = "written-by-milo-\(UUID().uuidString)"
+      var writer = fixture.job("vol-writer", ["write", "/srv/data/greeting.txt", token], type: "batch")
+      writer.extraGroup = volume
+      writer.extraTask = [#"volume_mount {"#, #"  volume = "data""#, #"  destination = "/srv/data""#, "}"]
+      try await fixture.cluster.run(writer)
+      let written = try await fixture.waitForDead(try await fixture.cluster.firstAllocation(of: "vol-writer"))
+      #expect(!written.failed, "events: \(written.events)")
+      let onHost = try String(contentsOfFile: fixture.cluster.dataVolumePath + "/greeting.txt", encoding: .utf8)
+      #expect(onHost == token + "\n")
+
+      // The next allocation, of another job, reads what the first left in the volume.
+      var reader = fixture.job("vol-reader", ["read", "/srv/data/greeting.txt"], type: "batch")
+      reader.extraGroup = volume
+      reader.extraTask = writer.extraTask
+      try await fixture.cluster.run(reader)
+      let readerAlloc = try await fixture.cluster.firstAllocation(of: "vol-reader")
+      #expect(!(try await fixture.waitForDead(readerAlloc)).failed)
+      let read = try await fixture.cluster.api.logs(alloc: readerAlloc, task: "app")
+      #expect(String(decoding: read, as: UTF8.self) == token + "\n")
+
+      // Mounted read-only: the write fails, and the task's stderr says why.
+      var readOnly = fixture.job("vol-readonly", ["write", "/srv/data/other.txt", "nope"], type: "batch")
+      readOnly.extraGroup = volume
+      readOnly.extraTask = [
+        #"volume_mount {"#, #"  volume = "data""#, #"  destination = "/srv/data""#, "  read_only = true", "}",
+      ]
+      try await fixture.cluster.run(readOnly)
+      let readOnlyAlloc = try await fixture.cluster.firstAllocation(of: "vol-readonly")
+      let refused = try await fixture.waitForDead(readOnlyAlloc)
+      #expect(refused.failed && refused.events.contains { $0.type == "Terminated" && $0.exitCode == 1 })
+      let stderr = String(
+        decoding: try await fixture.cluster.api.logs(alloc: readOnlyAlloc, task: "app", stderr: true), as: UTF8.self)
+      print("read-only volume write: \(stderr)")
+      #expect(
+        stderr.contains("cannot write /srv/data/other.txt") && stderr.contains("Read-only file system"), "\(stderr)")
+      #expect(!FileManager.default.fileExists(atPath: fixture.cluster.dataVolumePath + "/other.txt"))
+    }
+
     @Test("bad input fails the task with an explanation in alloc status, and leaves nothing")
     func badInputIsExplained() async throws {
       let fixture = try E2E.fixture

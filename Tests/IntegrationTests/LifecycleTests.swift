@@ -161,6 +161,9 @@ struct LifecycleTests {
     #expect(HostResidue.scan(stateDir: harness.stateDir, allocIDs: [], fifoRoot: harness.dataDir).fifos.isEmpty)
     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: harness.stateDir + "/tasks")) ?? []
     #expect(tasks.isEmpty, "task state dirs left: \(tasks)")
+    // crun leaves the shared /milo parent behind; the last task to end removes it.
+    let emptyParents = HostResidue.emptyCgroupParents(runtimeRoot: harness.stateDir + "/runtime")
+    #expect(emptyParents.isEmpty, "empty cgroup parents left: \(emptyParents)")
     await harness.shutdown()
     harness.removeStateDir()
   }

@@ -106,8 +106,12 @@ struct OperationsTests {
       // ...and what ten abandoned ones cost: far less than one live one.
       let abandoned = try await Ops.readCallsPerSecond(pluginPid)
       Ops.report("plugin read calls/s: one live 100 ms stream \(oneStream), after 10 abandoned \(abandoned)")
-      #expect(oneStream > 50, "a live stream reads the cgroup: \(oneStream) reads/s")
-      #expect(abandoned < oneStream / 2, "abandoned streams still sample: \(abandoned) vs \(oneStream) reads/s")
+      if Posix.readText("/proc/self/io") != nil {
+        #expect(oneStream > 50, "a live stream reads the cgroup: \(oneStream) reads/s")
+        #expect(abandoned < oneStream / 2, "abandoned streams still sample: \(abandoned) vs \(oneStream) reads/s")
+      } else {
+        Ops.report("this kernel has no /proc/<pid>/io (no task I/O accounting): read calls not counted")
+      }
       #expect(
         await Ops.waitUntil(.seconds(5)) { Ops.openDescriptors(pluginPid) <= baselineFDs },
         "plugin descriptors \(Ops.openDescriptors(pluginPid)) > \(baselineFDs)")

@@ -138,6 +138,29 @@ enum Ops {
       .trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
+  /// A file of the task's cgroup on this host's layout, trimmed; nil when absent. `v1` names the
+  /// controller hierarchy and file (v1 and hybrid hosts), `v2` the file in the unified cgroup.
+  static func cgroupFile(_ mode: String, _ state: DriverState, v1: (String, String), v2: String) -> String? {
+    mode == "v2"
+      ? Posix.readText("/sys/fs/cgroup/milo/\(state.containerID)/\(v2)")?
+        .trimmingCharacters(in: .whitespacesAndNewlines)
+      : cgroupV1(v1.0, state, v1.1)
+  }
+
+  /// Whether the kernel tells user from system CPU time. A User-Mode Linux guest (the pure v1
+  /// and v2 test machines) accounts all of it as system time. Spins 50 ms of user code to see.
+  static let kernelSplitsUserAndSystemTime: Bool = {
+    let start = ContinuousClock.now
+    var spins: UInt64 = 0
+    while ContinuousClock.now - start < .milliseconds(50) { spins &+= 1 }
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return spins > 0 && (usage.ru_utime.tv_sec > 0 || usage.ru_utime.tv_usec > 0)
+  }()
+
+  /// The cgroup v2 `cpu.weight` an OCI runtime derives from cpu shares (crun's and runc's rule).
+  static func cpuWeight(shares: UInt64) -> UInt64 { 1 + ((shares - 2) * 9999) / 262_142 }
+
   /// `key value` lines of a cgroup file.
   static func keyed(_ text: String?) -> [String: UInt64] {
     var result: [String: UInt64] = [:]

@@ -36,6 +36,14 @@ import Testing
     #expect(fm.fileExists(atPath: dir.path + "/cpu/milo"))
   }
 
+  /// Nomad's `unique.cgroup.version` rule: v2 only when the root is the unified hierarchy.
+  @Test func versionCountsHybridAsV1() {
+    #expect(CgroupMode.v2.version == "v2")
+    #expect(CgroupMode.v1.version == "v1")
+    #expect(CgroupMode.hybrid.version == "v1")
+    #expect(CgroupMode.none.version == nil)
+  }
+
   @Test func rawValues() {
     #expect(CgroupMode(rawValue: "hybrid") == .hybrid)
     #expect(CgroupMode.v2.rawValue == "v2")

@@ -22,6 +22,8 @@ public struct BundleRequest: Sendable {
   public var pidsLimit: Int64?
   /// A CFS quota from the task's `cpu_hard_limit` (nil: shares only, unless Nomad sends a quota).
   public var cpuQuota: CPUQuota?
+  /// The task's host and CSI volumes and devices.
+  public var volumes = TaskVolumes()
 }
 
 /// A CFS bandwidth limit: `quota` microseconds of CPU time per `period` microseconds.
@@ -98,6 +100,7 @@ public enum BundleBuilder {
       .bind(request.allocDir + "/alloc", at: "/alloc", readOnly: false),
     ]
     if let initBinary = request.initBinary { mounts += initBinary.mounts }
+    mounts += request.volumes.mounts
 
     let env = environment(request)
 
@@ -124,7 +127,9 @@ public enum BundleBuilder {
       hostname: hostname(for: request),
       mounts: mounts,
       linux: .init(
-        resources: resources(request.resources, pidsLimit: request.pidsLimit, cpuQuota: request.cpuQuota),
+        resources: resources(
+          request.resources, pidsLimit: request.pidsLimit, cpuQuota: request.cpuQuota,
+          devices: request.volumes.deviceRules),
         cgroupsPath: request.cgroupsPath,
         namespaces: namespaces,
         maskedPaths: [
@@ -132,7 +137,8 @@ public enum BundleBuilder {
           "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
           "/proc/scsi",
         ],
-        readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]))
+        readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+        devices: request.volumes.devices.isEmpty ? nil : request.volumes.devices))
   }
 
   /// The default PATH inside the container (after the Java home's `bin`).
@@ -167,9 +173,10 @@ public enum BundleBuilder {
   /// memory when memory_max is larger), no swap, cpu shares, quota (Nomad's, else the task's hard
   /// limit) and cpuset; and the pids limit.
   static func resources(
-    _ task: Proto.TaskConfig?, pidsLimit: Int64? = nil, cpuQuota: CPUQuota? = nil
+    _ task: Proto.TaskConfig?, pidsLimit: Int64? = nil, cpuQuota: CPUQuota? = nil,
+    devices: [OCISpec.DeviceRule] = []
   ) -> OCISpec.Resources {
-    var result = OCISpec.Resources(devices: [.init(allow: false, access: "rwm")])
+    var result = OCISpec.Resources(devices: [.init(allow: false, access: "rwm")] + devices)
     if let pidsLimit, pidsLimit > 0 { result.pids = .init(limit: pidsLimit) }
     guard let task, task.hasResources else { return result }
     let linux = task.resources.linuxResources

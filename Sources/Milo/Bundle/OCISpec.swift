@@ -72,6 +72,7 @@ public struct OCISpec: Codable, Sendable, Equatable {
     public var namespaces: [Namespace]
     public var maskedPaths: [String]
     public var readonlyPaths: [String]
+    public var devices: [Device]?
   }
 
   public struct Namespace: Codable, Sendable, Equatable {
@@ -86,9 +87,32 @@ public struct OCISpec: Codable, Sendable, Equatable {
     public var pids: Pids?
   }
 
+  /// A device cgroup rule: all devices when type, major and minor are nil.
   public struct DeviceRule: Codable, Sendable, Equatable {
     public var allow: Bool
     public var access: String
+    public var type: String?
+    public var major: Int64?
+    public var minor: Int64?
+
+    public init(allow: Bool, access: String, type: String? = nil, major: Int64? = nil, minor: Int64? = nil) {
+      self.allow = allow
+      self.access = access
+      self.type = type
+      self.major = major
+      self.minor = minor
+    }
+  }
+
+  /// A device node the runtime creates in the container.
+  public struct Device: Codable, Sendable, Equatable {
+    public var path: String
+    public var type: String
+    public var major: Int64
+    public var minor: Int64
+    public var fileMode: UInt32?
+    public var uid: UInt32?
+    public var gid: UInt32?
   }
 
   public struct Memory: Codable, Sendable, Equatable {

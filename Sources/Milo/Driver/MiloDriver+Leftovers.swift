@@ -159,7 +159,8 @@ extension MiloDriver {
         [runtimePath, "--root", leftover.runtimeRoot, "delete", "--force", leftover.containerID],
         environment: currentEnvironment())
     }
-    CgroupMode.removeTaskCgroups("/milo/" + leftover.containerID)
+    CgroupMode.removeTaskCgroups(CgroupParent.taskPath(leftover.containerID))
+    CgroupParent(runtimeRoot: leftover.runtimeRoot).removeIfUnused()
     try? FileManager.default.removeItem(atPath: leftover.taskStateDir)
   }
 

@@ -20,6 +20,10 @@ extension MiloDriver {
     events.emit(
       config, "Using Java \(plan.java.version) (\(plan.java.vendor)) from \(plan.java.home)",
       annotations: ["java_home": plan.java.home, "java_version": plan.java.version])
+    for warning in plan.warnings {
+      events.emit(config, warning)
+      logger.warning("\(warning)", metadata: ["task_id": "\(config.id)"])
+    }
 
     // The container id is per alloc and task: an earlier start of this task may have left a
     // container (running or not), its supervisor and its state behind. Replace them.
@@ -47,7 +51,7 @@ extension MiloDriver {
       try? fm.removeItem(atPath: plan.taskStateDir)
       let message = "failed to start the container for task \(config.name): \(error)"
       logger.error("\(message)")
-      CgroupMode.removeTaskCgroups("/milo/" + plan.containerID)
+      CgroupMode.removeTaskCgroups(CgroupParent.taskPath(plan.containerID))
       // The inputs were valid, so the failure may be transient: let Nomad's restart policy retry.
       throw DriverError(.internalError, message, recoverable: true)
     }

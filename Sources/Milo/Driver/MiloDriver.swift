@@ -21,7 +21,8 @@ public final class MiloDriver: NomadDriver {
     caps.fsIsolation = .image
     caps.networkIsolationModes = [.host, .group]
     caps.mustCreateNetwork = false
-    caps.mountConfigs = .noMounts
+    // Host and CSI volumes (`volume_mount`) and devices arrive in TaskConfig.mounts/devices.
+    caps.mountConfigs = .anyMounts
     return caps
   }
 

@@ -16,6 +16,17 @@ public enum CgroupMode: String, Sendable, Codable {
   /// No usable cgroup mount.
   case none
 
+  /// The cgroup version limits are applied with, as Nomad's client reports it in
+  /// `unique.cgroup.version`: `v2` only when `/sys/fs/cgroup` itself is the unified hierarchy,
+  /// so a hybrid host counts as `v1` (its controllers are v1 hierarchies); nil without cgroups.
+  public var version: String? {
+    switch self {
+    case .v2: "v2"
+    case .v1, .hybrid: "v1"
+    case .none: nil
+    }
+  }
+
   static let cgroup2Magic: Int = 0x6367_7270
   static let tmpfsMagic: Int = 0x0102_1994
   static let cgroup1Magic: Int = 0x0027_e0eb

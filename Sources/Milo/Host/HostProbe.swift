@@ -79,6 +79,9 @@ public struct HostProbe: Sendable {
     response.attributes["driver.milo"] = attr(.boolVal(report.isHealthy))
     response.attributes["driver.milo.version"] = attr(.stringVal(version))
     response.attributes["driver.milo.cgroup"] = attr(.stringVal(report.cgroup.rawValue))
+    if let version = report.cgroup.version {
+      response.attributes["driver.milo.cgroup.version"] = attr(.stringVal(version))
+    }
     if let runtime = report.runtime {
       response.attributes["driver.milo.runtime"] = attr(.stringVal(runtime.name))
       response.attributes["driver.milo.runtime.version"] = attr(.stringVal(runtime.versionNumber))

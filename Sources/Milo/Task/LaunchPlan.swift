@@ -12,6 +12,8 @@ struct LaunchPlan: Sendable {
   var java: JavaRuntime
   var spec: OCISpec
   var supervisorOptions: SupervisorOptions
+  /// What the task's author should know, shown as task events (the task still starts).
+  var warnings: [String] = []
 }
 
 /// Validates a task's inputs against the host and plans its container. Throws `TaskError` or
@@ -61,10 +63,12 @@ public struct LaunchPlanner {
     let pidsLimit = try Self.pidsLimit(task: options.pidsLimit, plugin: config.pidsLimit)
     let cpuQuota = try Self.cpuQuota(options, task.resources.linuxResources.percentTicks)
 
+    let volumes = try TaskVolumes.resolve(task, user: user)
+
     let containerID = Self.containerID(for: task.id)
     let taskStateDir = config.stateDir + "/tasks/" + containerID
     let runtimeRoot = config.stateDir + "/runtime"
-    let cgroupsPath = "/milo/" + containerID
+    let cgroupsPath = CgroupParent.taskPath(containerID)
     let network =
       task.hasNetworkIsolationSpec && task.networkIsolationSpec.mode == .group
       ? task.networkIsolationSpec.path : nil
@@ -74,7 +78,7 @@ public struct LaunchPlanner {
         allocDir: task.allocDir, java: java, command: command, env: task.env, user: user,
         capabilities: options.capAdd, resources: task, networkNamespacePath: network,
         cgroupsPath: cgroupsPath, workDir: options.workDir, initBinary: initBinary,
-        pidsLimit: pidsLimit, cpuQuota: cpuQuota))
+        pidsLimit: pidsLimit, cpuQuota: cpuQuota, volumes: volumes))
     let cgroupRoot = "/sys/fs/cgroup"
     let oomFile: String? =
       switch report.cgroup {
@@ -89,11 +93,11 @@ public struct LaunchPlanner {
       stderrPath: task.stderrPath.isEmpty ? "/dev/null" : task.stderrPath,
       bufferBytes: config.logBufferBytes,
       hideMount: CgroupMode.hiddenUnifiedMount(for: report.cgroup), oomFile: oomFile,
-      containerInit: initBinary != nil)
+      containerInit: initBinary != nil, cgroupParent: report.cgroup == .none ? nil : CgroupParent.milo)
     return LaunchPlan(
       containerID: containerID, taskStateDir: taskStateDir, bundleDir: taskStateDir + "/bundle",
       runtimeRoot: runtimeRoot, runtime: runtime, java: java, spec: spec,
-      supervisorOptions: supervisor)
+      supervisorOptions: supervisor, warnings: volumes.warnings)
   }
 
   /// The task's pids limit: its own within the plugin's bound, else the plugin's (nil: none).

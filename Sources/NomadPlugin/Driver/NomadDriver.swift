@@ -5,6 +5,8 @@ import NomadProto
 /// Short names for the driver protocol's messages.
 public enum Proto {
   public typealias TaskConfig = Hashicorp_Nomad_Plugins_Drivers_Proto_TaskConfig
+  public typealias Mount = Hashicorp_Nomad_Plugins_Drivers_Proto_Mount
+  public typealias Device = Hashicorp_Nomad_Plugins_Drivers_Proto_Device
   public typealias TaskHandle = Hashicorp_Nomad_Plugins_Drivers_Proto_TaskHandle
   public typealias TaskState = Hashicorp_Nomad_Plugins_Drivers_Proto_TaskState
   public typealias TaskStatus = Hashicorp_Nomad_Plugins_Drivers_Proto_TaskStatus

@@ -59,6 +59,14 @@ struct HostResidue: Equatable, CustomStringConvertible {
       mounts: mounts, fifos: fifos)
   }
 
+  /// milo's cgroup parent directories that hold no cgroup (which no task should leave).
+  static func emptyCgroupParents(runtimeRoot: String) -> [String] {
+    CgroupParent(runtimeRoot: runtimeRoot).directories().filter { parent in
+      let children = (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
+      return !children.contains { isDirectory(parent + "/" + $0) }
+    }
+  }
+
   private static func isDirectory(_ path: String) -> Bool {
     var isDir: ObjCBool = false
     return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue

@@ -45,10 +45,23 @@ public final class TestApp {
       case "busy" -> busy(Integer.parseInt(args[1]));
       case "hold" -> hold(Integer.parseInt(args[1]));
       case "threads" -> threads(Integer.parseInt(args[1]));
+      case "write" -> write(args[1], args[2]);
+      case "read" -> System.out.print(java.nio.file.Files.readString(java.nio.file.Path.of(args[1])));
       default -> {
         System.err.println("unknown mode " + mode);
         System.exit(2);
       }
+    }
+  }
+
+  /** Writes `text` and a newline to `path` (a volume); on failure prints why and exits 1. */
+  static void write(String path, String text) {
+    try {
+      java.nio.file.Files.writeString(java.nio.file.Path.of(path), text + "\n");
+      System.out.println("wrote " + path);
+    } catch (java.io.IOException e) {
+      System.err.println("cannot write " + path + ": " + e);
+      System.exit(1);
     }
   }
 
