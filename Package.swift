@@ -11,6 +11,7 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .executable(name: "milo", targets: ["milo"]),
+    .executable(name: "milo-task", targets: ["milo-task"]),
     .executable(name: "nomad-host", targets: ["nomad-host"]),
     .executable(name: "milo-bench", targets: ["milo-bench"]),
     .library(name: "NomadPlugin", targets: ["NomadPlugin"]),
@@ -88,6 +89,8 @@ let package = Package(
       dependencies: ["Milo", "MiloSupervisor", "NomadPlugin"],
       swiftSettings: strict
     ),
+    // The per-task helper (supervisor and container init): MiloSupervisor alone, kept small.
+    .executableTarget(name: "milo-task", dependencies: ["MiloSupervisor"], swiftSettings: strict),
     .executableTarget(
       name: "milo-bench",
       dependencies: [

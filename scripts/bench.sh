@@ -19,7 +19,7 @@ fi
 
 scripts/install-deps.sh
 # The same flags for both products, so neither build invalidates the other's.
-swift build -c release --product milo --static-swift-stdlib
+scripts/build-release.sh
 swift build -c release --product milo-bench --static-swift-stdlib
 
 if [ "$wait_quiet" = 1 ]; then
@@ -40,5 +40,5 @@ fi
 
 mkdir -p .build/bench
 report=".build/bench/report-$(date -u +%Y%m%dT%H%M%SZ).md"
-.build/release/milo-bench all --milo "$PWD/.build/release/milo" --output "$report" "$@"
+.build/release/milo-bench all --milo "$PWD/.build/milo-release/milo" --output "$report" "$@"
 echo "report: $report"

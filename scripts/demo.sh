@@ -13,8 +13,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 scripts/install-deps.sh
 if ! command -v nomad >/dev/null; then ../shared/tools/nomad/install; fi
-echo "==> building the release milo plugin"
-swift build -c release --product milo --static-swift-stdlib
+echo "==> building the release milo plugin and its per-task helper"
+archive="$(scripts/build-release.sh | tail -1)"
 jar="$(scripts/build-testapp.sh)"
 
 demo=/tmp/milo-demo
@@ -23,7 +23,7 @@ export NOMAD_ADDR=http://127.0.0.1:7646
 pkill -f "nomad agent -dev -config $demo/agent.hcl" 2>/dev/null && sleep 2 || true
 grep -o " $demo/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l || true
 rm -rf "$demo" && mkdir -p "$demo/plugins"
-install -m 0755 .build/release/milo "$demo/plugins/milo"
+tar -xzf "$archive" -C "$demo/plugins"   # milo and milo.d/milo-task, as an operator installs them
 cat > "$demo/agent.hcl" <<HCL
 data_dir             = "$demo/data"
 plugin_dir           = "$demo/plugins"

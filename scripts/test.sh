@@ -17,8 +17,9 @@ scripts/install-deps.sh
 if ! command -v nomad >/dev/null && [ -x ../shared/tools/nomad/install ]; then
   ../shared/tools/nomad/install
 fi
-swift build -c release --product milo --static-swift-stdlib
+scripts/build-release.sh
 swift build --product milo
+swift build --product milo-task
 swift build --product nomad-host
 swift test --no-parallel "$@"
 if [ $# -eq 0 ] && [ "${MILO_CGROUP_MODES:-1}" != 0 ]; then

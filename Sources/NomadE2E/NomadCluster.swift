@@ -20,7 +20,8 @@ public final class NomadCluster: @unchecked Sendable {
   /// The client's host volume `milo-data` (a directory every task user may write).
   public var dataVolumePath: String { root + "/volumes/data" }
 
-  /// Prepares `root` (made fresh) with milo copied from `milo`; starts nothing yet.
+  /// Prepares `root` (made fresh) with milo copied from `milo` (and the `milo.d` helper directory
+  /// beside it, when there is one); starts nothing yet.
   public init(root: String, nomad: String, milo: String, stateDir: String = "/run/milo-e2e") throws {
     self.root = root
     self.nomad = nomad
@@ -33,6 +34,12 @@ public final class NomadCluster: @unchecked Sendable {
     try? fm.removeItem(atPath: pluginPath)
     try fm.copyItem(atPath: milo, toPath: pluginPath)
     chmod(pluginPath, 0o755)
+    // The release archive's per-task helper, `milo.d/milo-task`, installed beside the plugin.
+    let helperDir = (milo as NSString).deletingLastPathComponent + "/milo.d"
+    if fm.fileExists(atPath: helperDir) {
+      try fm.copyItem(atPath: helperDir, toPath: pluginDir + "/milo.d")
+      chmod(pluginDir + "/milo.d", 0o755)
+    }
     chmod(root, 0o755)
     try fm.createDirectory(atPath: dataVolumePath, withIntermediateDirectories: true)
     chmod(root + "/volumes", 0o755)

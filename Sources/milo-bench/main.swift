@@ -12,7 +12,7 @@ import NomadE2E
 // and prints the summary table that BENCHMARKS.md records. Needs root, crun and a JDK, like milo.
 
 struct CommonOptions: ParsableArguments {
-  @Option(help: "The milo plugin binary (default: .build/release/milo).")
+  @Option(help: "The milo plugin binary (default: .build/milo-release/milo, with its milo.d helper).")
   var milo: String?
 
   @Option(help: "The test application JAR (default: built by scripts/build-testapp.sh).")
@@ -23,7 +23,7 @@ struct CommonOptions: ParsableArguments {
 
   func context() throws -> BenchContext {
     guard geteuid() == 0 else { throw BenchError("milo-bench must run as root (it runs containers)") }
-    let milo = self.milo ?? Repo.root + "/.build/release/milo"
+    let milo = self.milo ?? Repo.root + "/.build/milo-release/milo"
     guard FileManager.default.isExecutableFile(atPath: milo) else {
       throw BenchError(
         "no milo binary at \(milo); build it with `swift build -c release --product milo --static-swift-stdlib`")

@@ -34,7 +34,7 @@ enum E2E {
     if let path = ProcessInfo.processInfo.environment["MILO_RELEASE_BINARY"], !path.isEmpty {
       return path
     }
-    return repoRoot + "/.build/release/milo"
+    return repoRoot + "/.build/milo-release/milo"
   }()
 
   /// Under CI the suite never skips for want of `nomad`: it fails instead.

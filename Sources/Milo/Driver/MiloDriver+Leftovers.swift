@@ -188,6 +188,12 @@ extension MiloDriver {
   /// DestroyTask for a task id this plugin instance does not know: removes the container started
   /// for exactly that id (the state dir names it), and never one a later start of the task owns.
   func destroyUnknown(id: String, force: Bool) async throws {
+    try await containerLocks.withLock(LaunchPlanner.containerID(for: id)) {
+      try await self.destroyUnknownLocked(id: id, force: force)
+    }
+  }
+
+  private func destroyUnknownLocked(id: String, force: Bool) async throws {
     let stateDir = currentConfig.stateDir
     var cleaned: [Leftover] = []
     let current = Leftover.find(containerID: LaunchPlanner.containerID(for: id), stateDir: stateDir)

@@ -44,9 +44,12 @@ extension MiloDriver {
       }
     }
     // A later start of the same task reuses the container id and state dir: leave those alone.
-    if Self.owns(id, task.state) {
-      Self.removeContainer(task.state)
-      try? FileManager.default.removeItem(atPath: task.state.taskStateDir)
+    let state = task.state
+    try await containerLocks.withLock(state.containerID) {
+      if Self.owns(id, state) {
+        Self.removeContainer(state)
+        try? FileManager.default.removeItem(atPath: state.taskStateDir)
+      }
     }
     await tasks.remove(id)
   }

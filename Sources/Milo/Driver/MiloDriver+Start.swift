@@ -25,6 +25,24 @@ extension MiloDriver {
       logger.warning("\(warning)", metadata: ["task_id": "\(config.id)"])
     }
 
+    let task = try await containerLocks.withLock(plan.containerID) {
+      try await self.launch(config, plan: plan)
+    }
+    await monitor(task)
+    events.emit(config, "Container \(plan.containerID) started (pid \(task.state.containerPid))")
+    if initBinary == nil, let problem = InitBinary.problem(with: executable) {
+      events.emit(
+        config,
+        "The JVM is the container's first process, so signals it has no handler for are discarded: \(problem)")
+    }
+    logger.info(
+      "task started", metadata: ["task_id": "\(config.id)", "container": "\(plan.containerID)"])
+    return (try handle(for: task), nil)
+  }
+
+  /// Replaces what an earlier start of the task left, writes the bundle and starts the
+  /// supervisor; holding the container id's lock.
+  func launch(_ config: Proto.TaskConfig, plan: LaunchPlan) async throws -> MiloTask {
     // The container id is per alloc and task: an earlier start of this task may have left a
     // container (running or not), its supervisor and its state behind. Replace them.
     await cleanBeforeStart(config, plan: plan)
@@ -64,16 +82,7 @@ extension MiloDriver {
       javaHome: plan.java.home, javaVersion: plan.java.version)
     let task = MiloTask(config: config, state: state, supervisor: supervisor)
     _ = await tasks.insert(task)
-    await monitor(task)
-    events.emit(config, "Container \(plan.containerID) started (pid \(containerPid))")
-    if initBinary == nil, let problem = InitBinary.problem(with: executable) {
-      events.emit(
-        config,
-        "The JVM is the container's first process, so signals it has no handler for are discarded: \(problem)")
-    }
-    logger.info(
-      "task started", metadata: ["task_id": "\(config.id)", "container": "\(plan.containerID)"])
-    return (try handle(for: task), nil)
+    return task
   }
 
   /// Watches a task's exit and reports OOM kills as events.

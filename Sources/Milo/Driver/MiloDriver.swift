@@ -34,21 +34,30 @@ public final class MiloDriver: NomadDriver {
 
   let settings = Mutex(Settings())
   let tasks = TaskStore()
+  let containerLocks = ContainerLocks()
   let events = EventBus()
   let logger: Logger
-  /// This binary, run again as `milo supervise` for each task.
+  /// The per-task helper (`milo.d/milo-task`), else this binary: each task's supervisor and
+  /// its container's init.
   let executable: String
   /// How often the fingerprint re-checks the host.
   let fingerprintPeriod: Duration
-  /// This binary as each container's `milo init`; nil when task users could not execute it.
+  /// The helper (or this binary) as each container's init; nil when task users could not run it.
   let initBinary: InitBinary?
 
+  /// `executable` is the plugin binary; the helper beside it is used when it is there.
   public init(logger: Logger, executable: String, fingerprintPeriod: Duration = .seconds(30)) {
     self.logger = logger
-    self.executable = executable
+    let helper = TaskHelper.locate(plugin: executable)
+    self.executable = helper.path
     self.fingerprintPeriod = fingerprintPeriod
-    initBinary = InitBinary.current(executable: executable)
-    if initBinary == nil, let problem = InitBinary.problem(with: executable) {
+    if let reason = helper.fallbackReason {
+      logger.info("tasks are supervised by the plugin binary itself: \(reason)")
+    } else {
+      logger.info("per-task helper", metadata: ["path": "\(helper.path)"])
+    }
+    initBinary = InitBinary.current(executable: helper.path)
+    if initBinary == nil, let problem = InitBinary.problem(with: helper.path) {
       logger.warning(
         "\(problem): containers run the JVM as their first process, where signals without a JVM handler are discarded")
     }

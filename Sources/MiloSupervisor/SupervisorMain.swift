@@ -1,11 +1,15 @@
-import MiloSupervisor
-
 #if canImport(Glibc)
   import Glibc
 #endif
 
-/// Entry point of `milo supervise ...`: a Foundation-free path, kept small in memory.
+/// Entry point of `supervise ...` (of `milo` and of the small `milo-task` helper): a
+/// Foundation-free path, kept small in memory.
 public enum SupervisorMain {
+  /// The version of the plugin↔helper contract (supervisor arguments, readiness line, exit
+  /// record, init status pipe). The plugin uses a helper only when it reports the same, so a
+  /// stale `milo.d/milo-task` beside a newer plugin is never used. Bump on any change.
+  public static let protocolVersion = "milo-task protocol 1"
+
   public static func run(arguments: [String]) -> Int32 {
     let log: (String) -> Void = { message in
       Posix.writeAll(2, Array((HCLogLine.render(message) + "\n").utf8))

@@ -1,0 +1,40 @@
+/// One lock per container id, for the steps that create or remove a container and its state.
+///
+/// A task's container id is per allocation and task name, so a new start of the task (Nomad's
+/// restart, or a StartTask repeated after a plugin crash) and the DestroyTask of the earlier
+/// start name the same container and state dir. Without this lock the destroy could read the
+/// ownership of the state dir before the new start records it, then delete what the start built.
+actor ContainerLocks {
+  private var held: Set<String> = []
+  private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+  /// Runs `body` while holding the lock of `containerID`; waits (in order) for earlier holders.
+  nonisolated func withLock<T: Sendable>(
+    _ containerID: String, _ body: @Sendable () async throws -> T
+  ) async throws -> T {
+    await lock(containerID)
+    do {
+      let result = try await body()
+      await unlock(containerID)
+      return result
+    } catch {
+      await unlock(containerID)
+      throw error
+    }
+  }
+
+  private func lock(_ containerID: String) async {
+    if held.insert(containerID).inserted { return }
+    await withCheckedContinuation { waiters[containerID, default: []].append($0) }
+  }
+
+  private func unlock(_ containerID: String) {
+    guard var queue = waiters[containerID], !queue.isEmpty else {
+      held.remove(containerID)
+      return
+    }
+    let next = queue.removeFirst()
+    waiters[containerID] = queue.isEmpty ? nil : queue
+    next.resume()  // the lock passes to the next waiter
+  }
+}
