@@ -23,6 +23,8 @@ public struct Supervisor {
   let log: (String) -> Void
   /// How long to keep relaying after the container exited before closing the FIFOs.
   public var drainNanos: UInt64 = 1_500_000_000
+  /// When, after the start, the supervisor drops the code pages its first rounds touched.
+  static let settledReleaseNanos: UInt64 = 10_000_000_000
 
   public init(options: SupervisorOptions, log: @escaping (String) -> Void) {
     self.options = options
@@ -110,6 +112,9 @@ public struct Supervisor {
     var killRequested = false
     var scratch = [UInt8](repeating: 0, count: 64 << 10)
     var drainDeadline: UInt64?
+    // Once more when the loop has settled: the first rounds fault in one-time code (lazy
+    // metadata, the runtime's demangler) that the steady loop never runs again.
+    var settledReleaseAt: UInt64? = Posix.monotonicNanos() + Self.settledReleaseNanos
     while true {
       let now = Posix.monotonicNanos()
       if exitStatus != nil {
@@ -160,6 +165,10 @@ public struct Supervisor {
         if inputEvents != 0 { relays[index].readInput(now: after, scratch: &scratch) }
         if outputEvents & Int16(POLLERR | POLLHUP) != 0 { relays[index].sink.markReaderGone() }
         relays[index].flush(now: after)
+      }
+      if let at = settledReleaseAt, after >= at {
+        milo_release_startup_memory()
+        settledReleaseAt = nil
       }
     }
     if exitStatus == nil {

@@ -88,16 +88,7 @@ enum NomadBench {
       let availableBefore = Double(ProcessTable.memAvailable())
       let started = ContinuousClock.now
       try await cluster.run(job)
-      // Up: every task running and its first log line readable through the HTTP API.
-      var logged = Set<String>()
-      try await waitFor("\(tasks) \(driver.rawValue) tasks logging", timeout: 1800, every: .milliseconds(500)) {
-        let allocs = (try? await cluster.api.allocations(job: job.name)) ?? []
-        for alloc in allocs where !logged.contains(alloc.id) && alloc.taskStates[job.taskName]?.state == "running" {
-          let logs = (try? await cluster.api.logs(alloc: alloc.id, task: job.taskName)) ?? Data()
-          if logs.starts(with: Data("Starting application...\n".utf8)) { logged.insert(alloc.id) }
-        }
-        return logged.count == tasks
-      }
+      try await waitUntilLogging(cluster, job)
       var sample = Sample()
       sample.upSeconds = (ContinuousClock.now - started).seconds
       try await Task.sleep(for: .seconds(settle))
@@ -151,6 +142,20 @@ enum NomadBench {
     return BenchReport(
       title: "Under Nomad: \(tasks) tasks", command: "milo-bench nomad --tasks \(tasks)", details: details,
       rows: rows, residue: residueNotes(cluster), loadBefore: loadBefore, loadAfter: Proc.loadAverage())
+  }
+
+  /// Waits until all of `job`'s tasks run, each with its first log line (of `serve`) readable
+  /// through the HTTP API.
+  static func waitUntilLogging(_ cluster: NomadCluster, _ job: JobSpec) async throws {
+    var logged = Set<String>()
+    try await waitFor("\(job.count) \(job.driver.rawValue) tasks logging", timeout: 1800, every: .milliseconds(500)) {
+      let allocs = (try? await cluster.api.allocations(job: job.name)) ?? []
+      for alloc in allocs where !logged.contains(alloc.id) && alloc.taskStates[job.taskName]?.state == "running" {
+        let logs = (try? await cluster.api.logs(alloc: alloc.id, task: job.taskName)) ?? Data()
+        if logs.starts(with: Data("Starting application...\n".utf8)) { logged.insert(alloc.id) }
+      }
+      return logged.count == job.count
+    }
   }
 
   private static func residueNotes(_ cluster: NomadCluster) -> [String] {

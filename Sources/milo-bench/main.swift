@@ -80,6 +80,7 @@ struct MiloBench: AsyncParsableCommand {
       "milo's benchmarks: start latency, memory, log throughput, log latency and relay CPU, each against a baseline.",
     subcommands: [
       StartLatency.self, Memory.self, LogThroughput.self, LogLatency.self, RelayCPU.self, NomadAgentBench.self,
+      FootprintCommand.self,
       All.self,
     ])
 }
@@ -161,10 +162,16 @@ struct NomadAgentBench: AsyncParsableCommand {
   @Option(help: "Tasks in the many-tasks job (0: skip it).") var tasks = 100
   @Option(help: "Seconds to wait after all tasks run before sampling memory.") var settle = 20
 
-  func run() async throws {
-    guard let nomad = nomad ?? NomadE2E.Command.which("nomad") else {
+  /// `explicit`, else `nomad` on PATH.
+  static func nomadBinary(_ explicit: String?) throws -> String {
+    guard let nomad = explicit ?? NomadE2E.Command.which("nomad") else {
       throw BenchError("no nomad binary: install one with ../shared/tools/nomad/install, or pass --nomad")
     }
+    return nomad
+  }
+
+  func run() async throws {
+    let nomad = try Self.nomadBinary(self.nomad)
     let (runs, tasks, settle) = (self.runs, self.tasks, self.settle)
     try await common.run { context, emit in
       let artifacts = try await ArtifactServer(
@@ -185,6 +192,36 @@ struct NomadAgentBench: AsyncParsableCommand {
       }
       await cluster.stop()
       await artifacts.stop()
+    }
+  }
+}
+
+struct FootprintCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "footprint",
+    abstract:
+      "Under a real Nomad agent, N tasks: PSS per task and RSS per process of what milo keeps beside each JVM, with only the plugin binary installed (before) and with the milo.d/milo-task helper (after)."
+  )
+  @OptionGroup var common: CommonOptions
+  @Option(help: "The nomad binary (default: nomad on PATH; ../shared/tools/nomad/install).") var nomad: String?
+  @Option(help: "Tasks in the job.") var tasks = 100
+  @Option(help: "Seconds to wait after all tasks run before sampling memory.") var settle = 20
+
+  func run() async throws {
+    let nomad = try NomadAgentBench.nomadBinary(self.nomad)
+    let (tasks, settle) = (self.tasks, self.settle)
+    try await common.run { context, emit in
+      let artifacts = try await ArtifactServer(
+        directory: URL(fileURLWithPath: context.jar).deletingLastPathComponent().path)
+      let jarURL = artifacts.url(URL(fileURLWithPath: context.jar).lastPathComponent)
+      do {
+        emit(
+          try await FootprintBench.run(nomad: nomad, milo: context.milo, jarURL: jarURL, tasks: tasks, settle: settle))
+        await artifacts.stop()
+      } catch {
+        await artifacts.stop()
+        throw error
+      }
     }
   }
 }

@@ -67,11 +67,21 @@ public final class TestApp {
 
   /** The acceptance scenario: a banner, then a line every interval until interrupted. */
   static void serve(long intervalMillis) throws InterruptedException {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> System.out.println("Shutting down")));
+    // The hook runs beside the main thread; the lock keeps "Shutting down" the last line.
+    final Object lock = new Object();
+    final boolean[] stopping = {false};
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      synchronized (lock) {
+        stopping[0] = true;
+        System.out.println("Shutting down");
+      }
+    }));
     System.out.println("Starting application...");
     while (true) {
       Thread.sleep(intervalMillis);
-      System.out.println("Processing...");
+      synchronized (lock) {
+        if (!stopping[0]) System.out.println("Processing...");
+      }
     }
   }
 
