@@ -18,6 +18,8 @@ public struct FifoSink: Sendable {
   public private(set) var fd: Int32 = -1
   /// True while no reader is known to be attached.
   public private(set) var readerGone = true
+  /// True once an attached reader went away, until `takeBackUnread` is called.
+  public private(set) var readerVanished = false
   /// The device and inode of the FIFO `fd` refers to.
   private var device: dev_t = 0
   private var inode: ino_t = 0
@@ -70,6 +72,7 @@ public struct FifoSink: Sendable {
       default:
         // EPIPE (reader gone) or another error: wait for a reader to come back.
         readerGone = true
+        readerVanished = true
         nextAttempt = 0
         return 0
       }
@@ -78,7 +81,30 @@ public struct FifoSink: Sendable {
 
   /// Marks the reader as gone after poll reported POLLERR/POLLHUP on the descriptor.
   public mutating func markReaderGone() {
+    if !readerGone { readerVanished = true }
     readerGone = true
+  }
+
+  /// After the reader vanished: reads back what it left unread in the FIFO, so the relay can
+  /// send it again in order (a new reader of the same FIFO would otherwise get these bytes ahead
+  /// of what the relay resends). Clears `readerVanished`.
+  public mutating func takeBackUnread() -> [UInt8] {
+    readerVanished = false
+    guard fd >= 0, readerGone else { return [] }
+    let reader = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+    guard reader >= 0 else { return [] }
+    defer { systemClose(reader) }
+    var info = stat()
+    guard fstat(reader, &info) == 0, info.st_ino == inode, info.st_dev == device else { return [] }
+    var taken: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 64 << 10)
+    while true {
+      let n = chunk.withUnsafeMutableBytes { read(reader, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { break }
+      taken += chunk[0..<n]
+    }
+    return taken
   }
 
   /// Closes the descriptor; the reader sees EOF once every writer has closed.

@@ -57,6 +57,21 @@ public struct StreamRelay: Sendable {
   /// Bytes read from the container and bytes written to the FIFO, over the relay's life.
   public private(set) var bytesIn: UInt64 = 0
   public private(set) var bytesOut: UInt64 = 0
+  /// What was delivered lately, to resend what a killed reader never wrote to its files.
+  public private(set) var history = DeliveredHistory(capacity: StreamRelay.historyBytes)
+  /// Older bytes to write before the buffer's: taken back from the FIFO, or sent again.
+  private var resend: [UInt8] = []
+  private var resendWritten = 0
+  /// True from a reader vanishing until a new one attached and recovery was decided.
+  private var recovering = false
+  /// Readers that attached after one vanished, bytes sent again for them, and the restarts
+  /// where what to resend could not be told (each reported by a marker line).
+  public private(set) var readerRestarts = 0
+  public private(set) var resentBytes = 0
+  public private(set) var undecidedRecoveries = 0
+
+  /// 256 KiB: Nomad's rotator buffers up to 64 KiB, and logmon reads 32 KiB at a time.
+  public static let historyBytes = 256 << 10
 
   /// `pipeBytes` is the kernel buffer the relay asks for on the container's pipe and on the
   /// FIFO (grown only, silently left as it is when the kernel refuses; 0 leaves both alone):
@@ -84,7 +99,7 @@ public struct StreamRelay: Sendable {
   /// True when there are bytes the relay wants to write (including a drop marker not yet
   /// written: a line longer than the buffer can leave the buffer empty but a marker due).
   public var hasPendingOutput: Bool {
-    !buffer.isEmpty || !pendingMarker.isEmpty || buffer.pendingDroppedBytes > 0
+    !buffer.isEmpty || !pendingMarker.isEmpty || buffer.pendingDroppedBytes > 0 || resendWritten < resend.count
   }
   /// True when releasable bytes wait because the FIFO was full: only then is it worth polling
   /// the sink for POLLOUT (a held partial line would make POLLOUT fire in a busy loop).
@@ -146,8 +161,23 @@ public struct StreamRelay: Sendable {
   public mutating func flush(now: UInt64, final: Bool = false) {
     lastFlush = now
     blockedOnWrite = false
+    if sink.readerVanished { takeBackFromVanishedReader() }
     sink.reconnectIfDue(now: now)
     guard sink.isConnected else { return }
+    if recovering { recoverForNewReader() }
+    while resendWritten < resend.count {
+      let n = resend.withUnsafeBytes { deliver(UnsafeRawBufferPointer(rebasing: $0[resendWritten...])) }
+      guard n > 0 else {
+        blockedOnWrite = sink.isConnected
+        return
+      }
+      resendWritten += n
+      lastProgress = now
+      if resendWritten == resend.count {
+        resend = []
+        resendWritten = 0
+      }
+    }
     while true {
       // Report drops before the bytes that followed them. A marker not yet started absorbs the
       // drops since it was made, so one marker line reports them all with exact counts.
@@ -160,7 +190,7 @@ public struct StreamRelay: Sendable {
       }
       guard markerWritten < pendingMarker.count else { break }
       let n = pendingMarker.withUnsafeBytes {
-        sink.write(UnsafeRawBufferPointer(rebasing: $0[markerWritten...]))
+        deliver(UnsafeRawBufferPointer(rebasing: $0[markerWritten...]))
       }
       guard n > 0 else {
         blockedOnWrite = sink.isConnected
@@ -178,11 +208,16 @@ public struct StreamRelay: Sendable {
     var limit = releasable(now: now, final: final)
     while limit > 0 {
       var wrote = 0
+      var delivered = 0
       buffer.consumeContiguous(upTo: limit) { chunk in
-        wrote = sink.write(chunk)
-        if wrote > 0 { atLineStart = chunk[wrote - 1] == 0x0A }
-        return wrote
+        delivered = sink.write(chunk)
+        if delivered > 0 {
+          atLineStart = chunk[delivered - 1] == 0x0A
+          history.record(UnsafeRawBufferPointer(rebasing: chunk[0..<delivered]))
+        }
+        return delivered
       }
+      wrote = delivered
       guard wrote > 0 else {
         blockedOnWrite = sink.isConnected
         return
@@ -190,6 +225,51 @@ public struct StreamRelay: Sendable {
       bytesOut += UInt64(wrote)
       lastProgress = now
       limit -= wrote
+    }
+  }
+
+  /// Writes to the FIFO and records what it took as delivered.
+  private mutating func deliver(_ bytes: UnsafeRawBufferPointer) -> Int {
+    let n = sink.write(bytes)
+    if n > 0 {
+      history.record(UnsafeRawBufferPointer(rebasing: bytes[0..<n]))
+      atLineStart = bytes[n - 1] == 0x0A
+    }
+    return n
+  }
+
+  /// The reader went away: what it left in the FIFO was not delivered after all. Take it back,
+  /// to be written first once a reader is back.
+  private mutating func takeBackFromVanishedReader() {
+    let unread = sink.takeBackUnread()
+    history.dropLast(unread.count)
+    resend = unread + resend[resendWritten...]
+    resendWritten = 0
+    recovering = true
+  }
+
+  /// A reader attached after one vanished: resend what never reached the log files, exactly
+  /// once, or say in a marker line that it cannot be told (see `ReaderRecovery`).
+  private mutating func recoverForNewReader() {
+    recovering = false
+    readerRestarts += 1
+    let delivered = history.bytes
+    let tail = ReaderRecovery.newestLogTail(fifoPath: sink.path, limit: delivered.count)
+    switch ReaderRecovery.decide(history: delivered, diskTail: tail, fromStart: history.isComplete) {
+    case .resend(let count):
+      guard count > 0 else { return }
+      history.dropLast(count)
+      resend = Array(delivered.suffix(count)) + resend[resendWritten...]
+      resendWritten = 0
+      resentBytes += count
+    case .undecidable(let reason):
+      undecidedRecoveries += 1
+      let lineStart = delivered.last.map { $0 == 0x0A } ?? true
+      let marker =
+        (lineStart ? "" : "\n") + "[milo] the log reader of \(name) restarted and \(reason): up to the last "
+        + "\(delivered.count) bytes it had read may be missing before this line\n"
+      resend = Array(marker.utf8) + resend[resendWritten...]
+      resendWritten = 0
     }
   }
 

@@ -126,8 +126,10 @@ public struct Supervisor {
       for relay in relays {
         let input = relay.shouldPauseInput(now: now) ? -1 : relay.input
         pollFDs.append(pollfd(fd: input, events: Int16(POLLIN), revents: 0))
-        let wantsOut = relay.wantsWritable
-        pollFDs.append(pollfd(fd: wantsOut ? relay.sink.fd : -1, events: Int16(POLLOUT), revents: 0))
+        // Always watched while a reader is attached: POLLERR says it went away, even while
+        // there is nothing to write (so its successor is known to be a successor).
+        let events = relay.wantsWritable ? Int16(POLLOUT) : 0
+        pollFDs.append(pollfd(fd: relay.sink.isConnected ? relay.sink.fd : -1, events: events, revents: 0))
       }
       var deadline = relays.compactMap { $0.nextDeadline(now: now) }.min()
       if let drainDeadline { deadline = min(deadline ?? drainDeadline, drainDeadline) }
@@ -196,6 +198,11 @@ public struct Supervisor {
       log(
         "\(relay.name): dropped \(relay.buffer.totalDroppedLines) lines"
           + " (\(relay.buffer.totalDroppedBytes) bytes) while the log reader was slow or absent")
+    }
+    for relay in relays where relay.readerRestarts > 0 {
+      log(
+        "\(relay.name): the log reader restarted \(relay.readerRestarts) times; \(relay.resentBytes) bytes it had"
+          + " read but not written to its files were sent again; undecided \(relay.undecidedRecoveries) times")
     }
     writeExit(record)
     deleteContainer()

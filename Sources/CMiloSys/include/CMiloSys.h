@@ -92,4 +92,8 @@ void milo_release_startup_memory(void);
 
 #include "pipe_size.h"
 
+/* memmem(3): where `needle` first occurs in `haystack`, or NULL (a GNU extension, not visible
+   to Swift without _GNU_SOURCE). */
+const void *milo_memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
+
 #endif
