@@ -18,9 +18,10 @@ if [ "${1:-}" = "--no-wait" ]; then
 fi
 
 scripts/install-deps.sh
-# The same flags for both products, so neither build invalidates the other's.
 scripts/build-release.sh
-swift build -c release --product milo-bench --static-swift-stdlib
+# milo-bench links FoundationNetworking (the Nomad benchmarks' HTTP client), which Swift's static
+# SDK cannot link without libcurl's static archive: it is built with the shared Swift runtime.
+swift build -c release --product milo-bench
 
 if [ "$wait_quiet" = 1 ]; then
   for i in $(seq 1 40); do
