@@ -208,16 +208,15 @@ public struct StreamRelay: Sendable {
     var limit = releasable(now: now, final: final)
     while limit > 0 {
       var wrote = 0
-      var delivered = 0
+      // `deliver`, inline: the closure may not call a mutating method while `buffer` is borrowed.
       buffer.consumeContiguous(upTo: limit) { chunk in
-        delivered = sink.write(chunk)
-        if delivered > 0 {
-          atLineStart = chunk[delivered - 1] == 0x0A
-          history.record(UnsafeRawBufferPointer(rebasing: chunk[0..<delivered]))
+        wrote = sink.write(chunk)
+        if wrote > 0 {
+          atLineStart = chunk[wrote - 1] == 0x0A
+          history.record(UnsafeRawBufferPointer(rebasing: chunk[0..<wrote]))
         }
-        return delivered
+        return wrote
       }
-      wrote = delivered
       guard wrote > 0 else {
         blockedOnWrite = sink.isConnected
         return

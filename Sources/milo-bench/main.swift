@@ -174,24 +174,21 @@ struct NomadAgentBench: AsyncParsableCommand {
     let nomad = try Self.nomadBinary(self.nomad)
     let (runs, tasks, settle) = (self.runs, self.tasks, self.settle)
     try await common.run { context, emit in
-      let artifacts = try await ArtifactServer(
-        directory: URL(fileURLWithPath: context.jar).deletingLastPathComponent().path)
-      let jarURL = artifacts.url(URL(fileURLWithPath: context.jar).lastPathComponent)
-      let cluster = try NomadCluster(
-        root: "/tmp/milo-bench-nomad", nomad: nomad, milo: context.milo, stateDir: "/run/milo-bench-nomad")
-      do {
-        try await cluster.start()
-        if runs > 0 { emit(try await NomadBench.firstLine(cluster, jarURL: jarURL, runs: runs)) }
-        if tasks > 0 {
-          emit(try await NomadBench.manyTasks(cluster, jarURL: jarURL, tasks: tasks, settle: settle))
+      try await withServedJar(context.jar) { jarURL in
+        let cluster = try NomadCluster(
+          root: "/tmp/milo-bench-nomad", nomad: nomad, milo: context.milo, stateDir: "/run/milo-bench-nomad")
+        do {
+          try await cluster.start()
+          if runs > 0 { emit(try await NomadBench.firstLine(cluster, jarURL: jarURL, runs: runs)) }
+          if tasks > 0 {
+            emit(try await NomadBench.manyTasks(cluster, jarURL: jarURL, tasks: tasks, settle: settle))
+          }
+        } catch {
+          await cluster.stop()
+          throw BenchError("\(error)\n\(cluster.diagnostics())")
         }
-      } catch {
         await cluster.stop()
-        await artifacts.stop()
-        throw BenchError("\(error)\n\(cluster.diagnostics())")
       }
-      await cluster.stop()
-      await artifacts.stop()
     }
   }
 }
@@ -211,16 +208,9 @@ struct FootprintCommand: AsyncParsableCommand {
     let nomad = try NomadAgentBench.nomadBinary(self.nomad)
     let (tasks, settle) = (self.tasks, self.settle)
     try await common.run { context, emit in
-      let artifacts = try await ArtifactServer(
-        directory: URL(fileURLWithPath: context.jar).deletingLastPathComponent().path)
-      let jarURL = artifacts.url(URL(fileURLWithPath: context.jar).lastPathComponent)
-      do {
+      try await withServedJar(context.jar) { jarURL in
         emit(
           try await FootprintBench.run(nomad: nomad, milo: context.milo, jarURL: jarURL, tasks: tasks, settle: settle))
-        await artifacts.stop()
-      } catch {
-        await artifacts.stop()
-        throw error
       }
     }
   }
@@ -242,6 +232,20 @@ struct All: AsyncParsableCommand {
       emit(try await RelayCPUBench.run(context, bytes: quick ? 64 << 20 : 1 << 30, runs: quick ? 1 : 3))
     }
   }
+}
+
+/// Serves the test JAR over loopback HTTP (Nomad's artifact getter has no `file://`) while
+/// `body` runs with its URL.
+func withServedJar(_ jar: String, _ body: (String) async throws -> Void) async throws {
+  let file = URL(fileURLWithPath: jar)
+  let artifacts = try await ArtifactServer(directory: file.deletingLastPathComponent().path)
+  do {
+    try await body(artifacts.url(file.lastPathComponent))
+  } catch {
+    await artifacts.stop()
+    throw error
+  }
+  await artifacts.stop()
 }
 
 func byteCount(_ text: String) throws -> Int {
