@@ -88,9 +88,13 @@ public struct FifoSink: Sendable {
   /// After the reader vanished: reads back what it left unread in the FIFO, so the relay can
   /// send it again in order (a new reader of the same FIFO would otherwise get these bytes ahead
   /// of what the relay resends). Clears `readerVanished`.
-  public mutating func takeBackUnread() -> [UInt8] {
+  ///
+  /// Nil when a new reader already has the FIFO open (it came back before the relay noticed):
+  /// it is reading those bytes in order, and taking them back would split them between the two.
+  public mutating func takeBackUnread() -> [UInt8]? {
     readerVanished = false
     guard fd >= 0, readerGone else { return [] }
+    if readerAttached() { return nil }
     let reader = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
     guard reader >= 0 else { return [] }
     defer { systemClose(reader) }
@@ -105,6 +109,16 @@ public struct FifoSink: Sendable {
       taken += chunk[0..<n]
     }
     return taken
+  }
+
+  /// Whether some process has this sink's FIFO open for reading: opening it to write without
+  /// blocking fails with ENXIO when none has.
+  private func readerAttached() -> Bool {
+    let probe = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+    guard probe >= 0 else { return false }
+    defer { systemClose(probe) }
+    var info = stat()
+    return fstat(probe, &info) == 0 && info.st_ino == inode && info.st_dev == device
   }
 
   /// Closes the descriptor; the reader sees EOF once every writer has closed.

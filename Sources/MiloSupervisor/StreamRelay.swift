@@ -73,9 +73,9 @@ public struct StreamRelay: Sendable {
   /// 256 KiB: Nomad's rotator buffers up to 64 KiB, and logmon reads 32 KiB at a time.
   public static let historyBytes = 256 << 10
 
-  /// `pipeBytes` is the kernel buffer the relay asks for on the container's pipe and on the
-  /// FIFO (grown only, silently left as it is when the kernel refuses; 0 leaves both alone):
-  /// larger pipes mean fewer reads, writes and wake-ups per byte.
+  /// `pipeBytes` is the kernel buffer the relay asks for on the container's pipe and, up to
+  /// `fifoPipeBytes`, on the FIFO (grown only, silently left as it is when the kernel refuses;
+  /// 0 leaves both alone): larger pipes mean fewer reads, writes and wake-ups per byte.
   public init(
     name: String, input: Int32, sinkPath: String, capacity: Int, policy: RelayPolicy,
     pipeBytes: Int32 = StreamRelay.defaultPipeBytes
@@ -83,7 +83,7 @@ public struct StreamRelay: Sendable {
     self.name = name
     self.input = input
     self.sink = FifoSink(path: sinkPath)
-    self.sink.pipeBytes = pipeBytes
+    self.sink.pipeBytes = min(pipeBytes, StreamRelay.fifoPipeBytes)
     self.buffer = LogBuffer(capacity: capacity)
     self.policy = policy
     Posix.setNonBlocking(input)
@@ -93,6 +93,12 @@ public struct StreamRelay: Sendable {
   /// 1 MiB: the largest pipe an unprivileged process may ask for by default
   /// (/proc/sys/fs/pipe-max-size).
   public static let defaultPipeBytes: Int32 = 1 << 20
+
+  /// 128 KiB: the most the FIFO is grown to. What a vanished reader left unread in it is taken
+  /// back from the end of `history`, and what remains must still hold every place the reader's
+  /// files can end (`ReaderRecovery.maxReaderHold`) plus a tail to compare:
+  /// `historyBytes - maxReaderHold` (160 KiB) leaves 32 KiB beyond a full FIFO.
+  public static let fifoPipeBytes: Int32 = 128 << 10
 
   /// True once the input reached EOF and everything was written.
   public var isDrained: Bool { input < 0 && !hasPendingOutput }
@@ -240,7 +246,9 @@ public struct StreamRelay: Sendable {
   /// The reader went away: what it left in the FIFO was not delivered after all. Take it back,
   /// to be written first once a reader is back.
   private mutating func takeBackFromVanishedReader() {
-    let unread = sink.takeBackUnread()
+    // A reader that is back already reads what is in the FIFO, in order: nothing to take back,
+    // and its files cannot tell what the old one lost, so there is nothing to decide.
+    guard let unread = sink.takeBackUnread() else { return }
     history.dropLast(unread.count)
     resend = unread + resend[resendWritten...]
     resendWritten = 0

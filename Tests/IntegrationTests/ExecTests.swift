@@ -16,8 +16,8 @@ struct ExecTests {
     _ name: String, taskName: String = "java-app",
     _ body: (MiloHarness, AllocRunner, TaskRunner, DriverState) async throws -> Void
   ) async throws {
-    try await Ops.withHarness(name) { harness, allocs in
-      let (alloc, runner) = try await allocs.run(MiloHarness.testAppTask(["serve", "500"], name: taskName))
+    try await withMiloHarness(name) { harness in
+      let (alloc, runner) = try await harness.run(MiloHarness.testAppTask(["serve", "500"], name: taskName))
       let state = try await Ops.started(harness, alloc, runner, log: "Starting application...")
       try await body(harness, alloc, runner, state)
     }

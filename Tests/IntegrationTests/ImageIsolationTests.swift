@@ -14,8 +14,8 @@ struct ImageIsolationTests {
   static let nomadKeys: Set<String> = ["PATH", "JAVA_HOME", "HOME", "LANG", "TMPDIR"]
 
   @Test func theTaskSeesOnlyNomadsEnvironmentAndItsDirectories() async throws {
-    try await Ops.withHarness("image-env") { harness, allocs in
-      let (alloc, runner) = try await allocs.run(MiloHarness.testAppTask(["env"]), type: .batch)
+    try await withMiloHarness("image-env") { harness in
+      let (alloc, runner) = try await harness.run(MiloHarness.testAppTask(["env"]), type: .batch)
       let final = await runner.waitUntilDone()
       #expect(final.lastExitCode == 0, "\(final.summary)")
       let lines = String(decoding: try await harness.logs(alloc), as: UTF8.self).split(separator: "\n")
@@ -46,11 +46,11 @@ struct ImageIsolationTests {
   }
 
   @Test func allocIsSharedAndLocalSecretsTmpAreTheTasksOwn() async throws {
-    try await Ops.withHarness("image-dirs") { harness, allocs in
+    try await withMiloHarness("image-dirs") { harness in
       let tasks = ["writer", "reader"].map { MiloHarness.testAppTask(["serve", "200"], name: $0) }
       let job = JobSpec(id: "dirs-\(UUID().uuidString.prefix(6))", groups: [GroupSpec(name: "app", tasks: tasks)])
       let alloc = try #require(try await harness.agent.submit(job).first)
-      allocs.adopt(alloc)
+      harness.adopt(alloc)
       Task { _ = await alloc.run() }
       let writer = try #require(await alloc.taskRunner(named: "writer"))
       let reader = try #require(await alloc.taskRunner(named: "reader"))
@@ -86,8 +86,8 @@ struct ImageIsolationTests {
   /// plugin instance), and restarts a task it believes exited (new task id) while the earlier
   /// container may still run. Each start replaces the leftover; nothing of it remains.
   @Test func aStartReplacesALeftoverContainer() async throws {
-    try await Ops.withHarness("leftover") { harness, allocs in
-      let (alloc, runner) = try await allocs.run(MiloHarness.testAppTask(["serve", "200"]))
+    try await withMiloHarness("leftover") { harness in
+      let (alloc, runner) = try await harness.run(MiloHarness.testAppTask(["serve", "200"]))
       let first = try await Ops.started(harness, alloc, runner, log: "Processing...")
       let handle = try #require(await runner.taskHandle)
       let plugin = try await harness.driver.plugin

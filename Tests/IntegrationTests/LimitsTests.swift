@@ -25,12 +25,12 @@ struct LimitsTests {
   }
 
   @Test func aTaskOverItsMemoryLimitIsOOMKilledAndReportedSo() async throws {
-    try await Ops.withHarness("limit-oom") { harness, allocs in
+    try await withMiloHarness("limit-oom") { harness in
       _ = try await Self.mode(harness)
       // 96 MiB for a JVM that wants to hold 200 MiB (its heap may grow to 512 MiB).
       let task = MiloHarness.testAppTask(
         ["hold", "200"], jvmOptions: ["-Xmx512m", "-Xshare:auto"], resources: ResourcesSpec(cpu: 500, memoryMB: 96))
-      let (alloc, runner) = try await allocs.run(task, type: .batch)
+      let (alloc, runner) = try await harness.run(task, type: .batch)
       let final = await runner.waitUntilDone()
       let terminated = try #require(final.events.last { $0.type == TaskEvent.Kind.terminated }, "\(final.summary)")
       #expect(terminated.oomKilled == true)
@@ -64,12 +64,12 @@ struct LimitsTests {
   }
 
   @Test func memoryMaxOversubscriptionLetsTheTaskUseMoreThanItsReservation() async throws {
-    try await Ops.withHarness("limit-memmax") { harness, allocs in
+    try await withMiloHarness("limit-memmax") { harness in
       let mode = try await Self.mode(harness)
       let task = MiloHarness.testAppTask(
         ["hold", "100"], jvmOptions: ["-Xmx256m", "-Xshare:auto", "-XshowSettings:system"],
         resources: ResourcesSpec(cpu: 500, memoryMB: 64, memoryMaxMB: 192))
-      let (alloc, runner) = try await allocs.run(task)
+      let (alloc, runner) = try await harness.run(task)
       let state = try await Ops.started(harness, alloc, runner, log: "holding 100 MiB")
       // Hard limit = memory_max, soft limit (reservation) = memory, no swap on top.
       func file(_ v1: String, _ v2: String) -> String? {
@@ -109,12 +109,12 @@ struct LimitsTests {
   /// for `cpu_hard_limit`); `cores` reserves whole CPUs (a cpuset). A quota in the TaskConfig's
   /// LinuxResources is applied and throttles a busy JVM.
   @Test func cpuSharesCoresAndAQuotaThrottlingABusyLoop() async throws {
-    try await Ops.withHarness("limit-cpu") { harness, allocs in
+    try await withMiloHarness("limit-cpu") { harness in
       let mode = try await Self.mode(harness)
       let task = MiloHarness.testAppTask(
         ["busy", "1"], jvmOptions: ["-Xmx64m", "-Xshare:auto"],
         resources: ResourcesSpec(cpu: 700, memoryMB: 256, cores: 1))
-      let (alloc, runner) = try await allocs.run(task)
+      let (alloc, runner) = try await harness.run(task)
       let state = try await Ops.started(harness, alloc, runner, log: "busy with 1 threads")
       Self.expectCPU(mode, state, shares: 700, quota: nil)
       #expect(
@@ -170,12 +170,12 @@ struct LimitsTests {
   /// `cpu_hard_limit` caps the task at its `cpu` share of the node, as a CFS quota on every
   /// core (Docker's rule with Nomad's PercentTicks): a spinning thread is throttled to it.
   @Test func cpuHardLimitThrottlesABusyLoop() async throws {
-    try await Ops.withHarness("limit-cpu-hard") { harness, allocs in
+    try await withMiloHarness("limit-cpu-hard") { harness in
       let mode = try await Self.mode(harness)
       let task = MiloHarness.testAppTask(
         ["busy", "1"], jvmOptions: ["-Xmx64m", "-Xshare:auto"], extraConfig: ["cpu_hard_limit": .bool(true)],
         resources: ResourcesSpec(cpu: 500, memoryMB: 256))
-      let (alloc, runner) = try await allocs.run(task)
+      let (alloc, runner) = try await harness.run(task)
       let state = try await Ops.started(harness, alloc, runner, log: "busy with 1 threads")
       let ticks = try #require(await runner.taskHandle?.config.resources.linuxResources.percentTicks)
       let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -240,10 +240,10 @@ struct LimitsTests {
   func aPidsLimitCapsTheJVMsThreads(fromPlugin: Bool) async throws {
     let limit: Int64 = fromPlugin ? 96 : 128
     let pluginConfig: [String: MsgpackValue] = fromPlugin ? ["pids_limit": .int(limit)] : ["pids_limit": .int(1000)]
-    try await Ops.withHarness("limit-pids-max", pluginConfig: pluginConfig) { harness, allocs in
+    try await withMiloHarness("limit-pids-max", pluginConfig: pluginConfig) { harness in
       let mode = try await Self.mode(harness)
       let extra: [String: MsgpackValue] = fromPlugin ? [:] : ["pids_limit": .int(limit)]
-      let (alloc, runner) = try await allocs.run(
+      let (alloc, runner) = try await harness.run(
         MiloHarness.testAppTask(
           ["threads", "400"], jvmOptions: ["-Xmx64m", "-Xss256k", "-Xshare:auto", "-XshowSettings:system"],
           extraConfig: extra))
@@ -267,9 +267,9 @@ struct LimitsTests {
   /// Without a pids limit in the task or the plugin (the default, as for Nomad's exec and java
   /// drivers), the task may start as many threads and processes as the host allows.
   @Test func byDefaultThereIsNoPidsLimit() async throws {
-    try await Ops.withHarness("limit-pids") { harness, allocs in
+    try await withMiloHarness("limit-pids") { harness in
       let mode = try await Self.mode(harness)
-      let (alloc, runner) = try await allocs.run(
+      let (alloc, runner) = try await harness.run(
         MiloHarness.testAppTask(["threads", "400"], jvmOptions: ["-Xmx64m", "-Xss256k", "-Xshare:auto"]))
       let state = try await Ops.started(harness, alloc, runner, log: "started 400 threads")
       #expect(Ops.cgroupFile(mode, state, v1: ("pids", "pids.max"), v2: "pids.max") == "max")
@@ -283,12 +283,12 @@ struct LimitsTests {
   /// comes from the memory limit (half of it for a container this small).
   @Test(arguments: [0, 1])
   func theJVMSeesItsContainerLimits(cores: Int) async throws {
-    try await Ops.withHarness("limit-jvm") { harness, allocs in
+    try await withMiloHarness("limit-jvm") { harness in
       let mode = try await Self.mode(harness)
       let task = MiloHarness.testAppTask(
         ["limits"], jvmOptions: ["-XshowSettings:system", "-Xshare:auto"],
         resources: ResourcesSpec(cpu: 500, memoryMB: 256, cores: cores))
-      let (alloc, runner) = try await allocs.run(task, type: .batch)
+      let (alloc, runner) = try await harness.run(task, type: .batch)
       let final = await runner.waitUntilDone()
       #expect(final.lastExitCode == 0, "\(final.summary)")
       let stdout = Ops.string(try await harness.logs(alloc))

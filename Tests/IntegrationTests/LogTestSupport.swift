@@ -11,42 +11,24 @@ import Testing
 
 // Helpers for the log scenario tests (LogAcceptanceTests, LogVolumeTests, LogFaultTests).
 
-/// One test's NomadHost + milo, with the allocations it ran. `LogSession.with` always stops and
-/// destroys them, shuts the agent down and checks that milo left nothing on the host.
+/// One log test's NomadHost + milo. `LogSession.with` runs it inside `withMiloHarness`, which
+/// always tears it down and checks that milo left nothing on the host.
 final class LogSession: Sendable {
   let harness: MiloHarness
-  private let allocs = Mutex<[AllocRunner]>([])
 
   private init(harness: MiloHarness) { self.harness = harness }
 
   static func with(
     _ name: String, pluginConfig: [String: MsgpackValue] = [:], _ body: (LogSession) async throws -> Void
   ) async throws {
-    let session = LogSession(harness: try await MiloHarness.start(name, pluginConfig: pluginConfig))
-    var failure: (any Error)?
-    do {
-      try await body(session)
-    } catch {
-      failure = error
+    try await withMiloHarness(name, pluginConfig: pluginConfig) { harness in
+      try await body(LogSession(harness: harness))
     }
-    await session.harness.shutdown(session.allocs.withLock { $0 })
-    // The task is dead once its supervisor exited; allow a moment for crun's last cleanup.
-    var residue = session.harness.residue()
-    let deadline = ContinuousClock.now + .seconds(5)
-    while !residue.isEmpty && ContinuousClock.now < deadline {
-      try? await Task.sleep(for: .milliseconds(50))
-      residue = session.harness.residue()
-    }
-    #expect(residue.isEmpty, "milo left residue: \(residue)")
-    session.harness.removeStateDir()
-    if let failure { throw failure }
   }
 
   /// Runs a one-task job (the task is named `java-app`).
   func run(_ task: TaskSpec, type: JobSpec.JobType = .service) async throws -> (AllocRunner, TaskRunner) {
-    let (alloc, runner) = try await harness.run(task, type: type)
-    allocs.withLock { $0.append(alloc) }
-    return (alloc, runner)
+    try await harness.run(task, type: type)
   }
 
   /// Runs the test application with `args` and waits until the task is running.

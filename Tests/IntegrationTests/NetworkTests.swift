@@ -12,10 +12,10 @@ import Testing
 struct NetworkTests {
   @Test func bridgeModeJoinsTheAllocNamespaceAndHostModeSharesTheHosts() async throws {
     var netnsPath = ""
-    try await Ops.withHarness("network") { harness, allocs in
+    try await withMiloHarness("network") { harness in
       let hostNamespace = try #require(Ops.inode("/proc/self/ns/net"))
 
-      let (bridged, bridgedRunner) = try await allocs.run(MiloHarness.testAppTask(["serve", "500"]), network: .bridge)
+      let (bridged, bridgedRunner) = try await harness.run(MiloHarness.testAppTask(["serve", "500"]), network: .bridge)
       let bridgedState = try await Ops.started(harness, bridged, bridgedRunner, log: "Starting application...")
       netnsPath = "/var/run/netns/\(bridged.allocID)"
       #expect(await bridged.networkNamespacePath == netnsPath)
@@ -30,7 +30,7 @@ struct NetworkTests {
       let link = try await bridgedRunner.exec(["/bin/sh", "-c", "readlink /proc/self/ns/net"])
       #expect(Ops.string(Array(link.stdout)) == "net:[\(allocNamespace)]\n")
 
-      let (hosted, hostedRunner) = try await allocs.run(MiloHarness.testAppTask(["serve", "500"]))
+      let (hosted, hostedRunner) = try await harness.run(MiloHarness.testAppTask(["serve", "500"]))
       let hostedState = try await Ops.started(harness, hosted, hostedRunner, log: "Starting application...")
       #expect(await hosted.networkNamespacePath == nil)
       #expect(Ops.inode("/proc/\(hostedState.containerPid)/ns/net") == hostNamespace)

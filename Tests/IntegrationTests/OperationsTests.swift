@@ -13,8 +13,8 @@ struct OperationsTests {
   // MARK: - TaskStats
 
   @Test func statsStreamAtTheRequestedIntervalWithWhatTheCgroupMeasured() async throws {
-    try await Ops.withHarness("stats") { harness, allocs in
-      let (alloc, runner) = try await allocs.run(MiloHarness.testAppTask(["serve", "200"]))
+    try await withMiloHarness("stats") { harness in
+      let (alloc, runner) = try await harness.run(MiloHarness.testAppTask(["serve", "200"]))
       let state = try await Ops.started(harness, alloc, runner, log: "Processing...")
       let taskID = try #require(await runner.currentTaskID)
       let mode = try await Ops.cgroupMode(harness)
@@ -142,8 +142,8 @@ struct OperationsTests {
   // MARK: - SignalTask
 
   @Test func signalsReachTheJVMInItsContainer() async throws {
-    try await Ops.withHarness("signals") { harness, allocs in
-      let (alloc, runner) = try await allocs.run(MiloHarness.testAppTask(["signals"]))
+    try await withMiloHarness("signals") { harness in
+      let (alloc, runner) = try await harness.run(MiloHarness.testAppTask(["signals"]))
       let state = try await Ops.started(harness, alloc, runner, log: "signal handlers ready")
       let banner = try await harness.waitForLog(alloc, containing: "signal handlers ready")
       #expect(banner == "handling SIGHUP\nhandling SIGUSR1\nhandling SIGUSR2\nsignal handlers ready\n")
@@ -186,8 +186,8 @@ struct OperationsTests {
   /// ordinary process as under Nomad's java driver: a signal it has no handler for (SIGUSR1)
   /// terminates it, and the exit shows that signal exactly (exit code 128+10, signal 10).
   @Test func anUnhandledSignalEndsTheJVMAsUnderTheJavaDriver() async throws {
-    try await Ops.withHarness("sigusr1") { harness, allocs in
-      let (alloc, runner) = try await allocs.run(MiloHarness.testAppTask(["serve", "200"]))
+    try await withMiloHarness("sigusr1") { harness in
+      let (alloc, runner) = try await harness.run(MiloHarness.testAppTask(["serve", "200"]))
       let state = try await Ops.started(harness, alloc, runner, log: "Processing...")
       let initDisposition = try #require(SignalDisposition.read(pid: state.containerPid))
       #expect(initDisposition.isNamespaceInit, "milo init is PID 1 in the container")
@@ -223,8 +223,8 @@ struct OperationsTests {
     let binary = dir + "/milo"
     try FileManager.default.copyItem(atPath: Fixtures.miloBinary, toPath: binary)
     try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: binary)
-    try await Ops.withHarness("sigpid1", binary: binary) { harness, allocs in
-      let (alloc, runner) = try await allocs.run(MiloHarness.testAppTask(["serve", "200"]))
+    try await withMiloHarness("sigpid1", binary: binary) { harness in
+      let (alloc, runner) = try await harness.run(MiloHarness.testAppTask(["serve", "200"]))
       let state = try await Ops.started(harness, alloc, runner, log: "Processing...")
       let disposition = try #require(SignalDisposition.read(pid: state.containerPid))
       #expect(disposition.isNamespaceInit, "the JVM is PID 1 in the container")
@@ -261,11 +261,11 @@ struct OperationsTests {
   // MARK: - TaskEvents
 
   @Test func taskEventsArriveForTheRightTaskAndTheStreamLivesWithThePlugin() async throws {
-    try await Ops.withHarness("events") { harness, allocs in
+    try await withMiloHarness("events") { harness in
       let manager = try await harness.driver
       let java = try #require(manager.fingerprints.latest?.attributes)
       for round in 0..<2 {
-        let (alloc, runner) = try await allocs.run(MiloHarness.testAppTask(["serve", "200"]))
+        let (alloc, runner) = try await harness.run(MiloHarness.testAppTask(["serve", "200"]))
         let state = try await Ops.started(harness, alloc, runner, log: "Processing...")
         let taskID = try #require(await runner.currentTaskID)
         let javaMessage =
@@ -301,7 +301,7 @@ struct OperationsTests {
       #expect(await manager.taskEventStreamOpens == 1)
       #expect(await manager.dispenseCount == 1)
       let allocIDs = Set(await manager.receivedTaskEvents.map(\.allocID))
-      #expect(allocIDs == Set(allocs.all.map(\.allocID)))
+      #expect(allocIDs == Set(harness.allocs.map(\.allocID)))
     }
   }
 

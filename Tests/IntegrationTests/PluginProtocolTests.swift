@@ -102,29 +102,25 @@ struct PluginProtocolTests {
   }
 
   @Test func fingerprintIsHealthyOnThisMachine() async throws {
-    let harness = try await MiloHarness.start("fp-healthy")
-    defer {
-      Task {
-        await harness.shutdown(); harness.removeStateDir()
-      }
+    try await withMiloHarness("fp-healthy") { harness in
+      let manager = try await harness.driver
+      let info = try #require(manager.fingerprints.latest)
+      #expect(info.healthy, "\(info.healthDescription)")
+      #expect(info.healthDescription == "Healthy")
+      #expect(info.attributes["driver.milo"] == "true")
+      #expect(info.attributes["driver.milo.version"] == "0.1.0")
+      #expect(info.attributes["driver.milo.runtime"] == "crun")
+      #expect(info.attributes["driver.milo.runtime.version"]?.isEmpty == false)
+      #expect(info.attributes["driver.milo.java.version"]?.hasPrefix("17") == true)
+      #expect(info.attributes["driver.milo.java.home"]?.hasPrefix("/usr/lib/jvm/") == true)
+      #expect(info.attributes["driver.milo.java.vendor"]?.isEmpty == false)
+      #expect(info.attributes["driver.milo.java.runtime"]?.isEmpty == false)
+      #expect(["v1", "v2", "hybrid"].contains(info.attributes["driver.milo.cgroup"] ?? ""))
+      // The stream stays open: Nomad must not need to reopen it.
+      try await Task.sleep(for: .seconds(1))
+      #expect(await manager.fingerprintStreamOpens == 1)
+      #expect(await manager.taskEventStreamOpens == 1)
     }
-    let manager = try await harness.driver
-    let info = try #require(manager.fingerprints.latest)
-    #expect(info.healthy, "\(info.healthDescription)")
-    #expect(info.healthDescription == "Healthy")
-    #expect(info.attributes["driver.milo"] == "true")
-    #expect(info.attributes["driver.milo.version"] == "0.1.0")
-    #expect(info.attributes["driver.milo.runtime"] == "crun")
-    #expect(info.attributes["driver.milo.runtime.version"]?.isEmpty == false)
-    #expect(info.attributes["driver.milo.java.version"]?.hasPrefix("17") == true)
-    #expect(info.attributes["driver.milo.java.home"]?.hasPrefix("/usr/lib/jvm/") == true)
-    #expect(info.attributes["driver.milo.java.vendor"]?.isEmpty == false)
-    #expect(info.attributes["driver.milo.java.runtime"]?.isEmpty == false)
-    #expect(["v1", "v2", "hybrid"].contains(info.attributes["driver.milo.cgroup"] ?? ""))
-    // The stream stays open: Nomad must not need to reopen it.
-    try await Task.sleep(for: .seconds(1))
-    #expect(await manager.fingerprintStreamOpens == 1)
-    #expect(await manager.taskEventStreamOpens == 1)
   }
 
   @Test(arguments: [

@@ -28,42 +28,39 @@ struct ValidationTests {
   }
 
   @Test func anArtifactThatIsNotAJar() async throws {
-    let harness = try await MiloHarness.start("notjar")
-    let dir = Fixtures.temporaryDirectory("notjar")
-    let script = Fixtures.write("print('hi')\n", to: dir + "/my-script.py")
-    let (failure, stderr) = try await failingStart(
-      "notjar", MiloHarness.testAppTask(["hello"], artifact: script), harness: harness)
-    #expect(failure.contains("code = InvalidArgument"), "\(failure)")
-    #expect(failure.contains("Error: Artifact must be a .jar file, got: my-script.py"), "\(failure)")
-    #expect(failure.contains("Suggestion: "))
-    #expect(stderr.contains("Error: Artifact must be a .jar file, got: my-script.py"), "\(stderr)")
-    expectNoContainer(harness)
-    await harness.shutdown()
-    harness.removeStateDir()
+    try await withMiloHarness("notjar") { harness in
+      let dir = Fixtures.temporaryDirectory("notjar")
+      let script = Fixtures.write("print('hi')\n", to: dir + "/my-script.py")
+      let (failure, stderr) = try await failingStart(
+        "notjar", MiloHarness.testAppTask(["hello"], artifact: script), harness: harness)
+      #expect(failure.contains("code = InvalidArgument"), "\(failure)")
+      #expect(failure.contains("Error: Artifact must be a .jar file, got: my-script.py"), "\(failure)")
+      #expect(failure.contains("Suggestion: "))
+      #expect(stderr.contains("Error: Artifact must be a .jar file, got: my-script.py"), "\(stderr)")
+      expectNoContainer(harness)
+    }
   }
 
   @Test func noJarAtAll() async throws {
-    let harness = try await MiloHarness.start("nojar")
-    let (failure, stderr) = try await failingStart(
-      "nojar", MiloHarness.testAppTask(["hello"], artifact: ""), harness: harness)
-    #expect(failure.contains("Error: No JAR found for the task"), "\(failure)")
-    #expect(failure.contains("Got: local/ is empty"), "\(failure)")
-    #expect(stderr.contains("Error: No JAR found for the task"))
-    expectNoContainer(harness)
-    await harness.shutdown()
-    harness.removeStateDir()
+    try await withMiloHarness("nojar") { harness in
+      let (failure, stderr) = try await failingStart(
+        "nojar", MiloHarness.testAppTask(["hello"], artifact: ""), harness: harness)
+      #expect(failure.contains("Error: No JAR found for the task"), "\(failure)")
+      #expect(failure.contains("Got: local/ is empty"), "\(failure)")
+      #expect(stderr.contains("Error: No JAR found for the task"))
+      expectNoContainer(harness)
+    }
   }
 
   @Test func aJarThatIsNotAZipFile() async throws {
-    let harness = try await MiloHarness.start("badzip")
-    let dir = Fixtures.temporaryDirectory("badzip")
-    let fake = Fixtures.write("<html>not found</html>\n", to: dir + "/app.jar")
-    let (failure, _) = try await failingStart(
-      "badzip", MiloHarness.testAppTask(["hello"], artifact: fake), harness: harness)
-    #expect(failure.contains("Error: local/app.jar is not a JAR (zip) file"), "\(failure)")
-    expectNoContainer(harness)
-    await harness.shutdown()
-    harness.removeStateDir()
+    try await withMiloHarness("badzip") { harness in
+      let dir = Fixtures.temporaryDirectory("badzip")
+      let fake = Fixtures.write("<html>not found</html>\n", to: dir + "/app.jar")
+      let (failure, _) = try await failingStart(
+        "badzip", MiloHarness.testAppTask(["hello"], artifact: fake), harness: harness)
+      #expect(failure.contains("Error: local/app.jar is not a JAR (zip) file"), "\(failure)")
+      expectNoContainer(harness)
+    }
   }
 
   @Test(arguments: [
@@ -76,31 +73,29 @@ struct ValidationTests {
     (["cap_add": MsgpackValue.array([.string("sys_admin")])], "Error: capability sys_admin is not allowed"),
   ])
   func badOptions(config: [String: MsgpackValue], expected: String) async throws {
-    let harness = try await MiloHarness.start("badopt")
-    let (failure, stderr) = try await failingStart(
-      "badopt", MiloHarness.testAppTask(["hello"], extraConfig: config), harness: harness)
-    #expect(failure.contains(expected), "\(failure)")
-    #expect(stderr.contains(expected), "\(stderr)")
-    #expect(failure.contains("Expected: ") && failure.contains("Got: ") && failure.contains("Suggestion: "))
-    expectNoContainer(harness)
-    await harness.shutdown()
-    harness.removeStateDir()
+    try await withMiloHarness("badopt") { harness in
+      let (failure, stderr) = try await failingStart(
+        "badopt", MiloHarness.testAppTask(["hello"], extraConfig: config), harness: harness)
+      #expect(failure.contains(expected), "\(failure)")
+      #expect(stderr.contains(expected), "\(stderr)")
+      #expect(failure.contains("Expected: ") && failure.contains("Got: ") && failure.contains("Suggestion: "))
+      expectNoContainer(harness)
+    }
   }
 
   @Test func severalJarsWithoutJarPath() async throws {
-    let harness = try await MiloHarness.start("twojars")
-    let task = MiloHarness.testAppTask(["hello"])
-    var withTwo = task
-    let dir = Fixtures.temporaryDirectory("twojars")
-    let copy = dir + "/other.jar"
-    try FileManager.default.copyItem(atPath: Fixtures.testAppJar, toPath: copy)
-    withTwo.artifacts.append(ArtifactSpec(source: copy))
-    let (failure, _) = try await failingStart("twojars", withTwo, harness: harness)
-    #expect(failure.contains("Error: several JARs found in local/ and no jar_path set"), "\(failure)")
-    #expect(failure.contains("Got: other.jar, testapp.jar"), "\(failure)")
-    expectNoContainer(harness)
-    await harness.shutdown()
-    harness.removeStateDir()
+    try await withMiloHarness("twojars") { harness in
+      let task = MiloHarness.testAppTask(["hello"])
+      var withTwo = task
+      let dir = Fixtures.temporaryDirectory("twojars")
+      let copy = dir + "/other.jar"
+      try FileManager.default.copyItem(atPath: Fixtures.testAppJar, toPath: copy)
+      withTwo.artifacts.append(ArtifactSpec(source: copy))
+      let (failure, _) = try await failingStart("twojars", withTwo, harness: harness)
+      #expect(failure.contains("Error: several JARs found in local/ and no jar_path set"), "\(failure)")
+      #expect(failure.contains("Got: other.jar, testapp.jar"), "\(failure)")
+      expectNoContainer(harness)
+    }
   }
 
   /// With no Java on the host the node's driver is unhealthy (Nomad would not place the job),

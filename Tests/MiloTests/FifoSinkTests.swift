@@ -10,6 +10,17 @@ import Testing
 private let t0 = Clock.t0
 private let ms = Clock.ms
 
+/// A sink whose reader closed with `unread` left in the FIFO, after the write that found it gone.
+private func sinkWhoseReaderVanished(_ path: String, unread: String) -> FifoSink {
+  let reader = FifoReader(path)
+  var sink = FifoSink(path: path)
+  sink.reconnectIfDue(now: t0)
+  #expect(send(&sink, unread) == unread.utf8.count)
+  reader.close()
+  #expect(send(&sink, "x") == 0)  // EPIPE
+  return sink
+}
+
 /// Writes `text` through the sink, returning the count it took.
 private func send(_ sink: inout FifoSink, _ text: String) -> Int {
   Array(text.utf8).withUnsafeBytes { sink.write($0) }
@@ -118,6 +129,36 @@ private func send(_ sink: inout FifoSink, _ text: String) -> Int {
     #expect(sink.fd == fd)  // same FIFO: the old descriptor stays
     #expect(send(&sink, "after\n") == 6)
     #expect(reader.readText() == "kept in the pipe\nafter\n")
+    sink.close()
+  }
+
+  @Test func whatAVanishedReaderLeftIsTakenBack() {
+    let dir = TempDir("milo-sink")
+    let path = dir.makeFifo("out")
+    var sink = sinkWhoseReaderVanished(path, unread: "unread\n")
+    #expect(sink.readerVanished)
+    let taken = sink.takeBackUnread()
+    #expect(taken.map { String(decoding: $0, as: UTF8.self) } == "unread\n")
+    #expect(!sink.readerVanished)
+    let reader = FifoReader(path)
+    sink.reconnectIfDue(now: t0 + 50 * ms)
+    #expect(send(&sink, "next\n") == 5)
+    #expect(reader.readText() == "next\n", "the taken-back bytes left the FIFO")
+    sink.close()
+  }
+
+  /// A reader that came back before the relay noticed the old one vanish owns what is in the
+  /// FIFO: taking it back would split those bytes between the two.
+  @Test func nothingIsTakenBackFromAReaderThatIsAlreadyBack() {
+    let dir = TempDir("milo-sink")
+    let path = dir.makeFifo("out")
+    var sink = sinkWhoseReaderVanished(path, unread: "unread\n")
+    let reader = FifoReader(path)
+    #expect(sink.takeBackUnread() == nil)
+    #expect(!sink.readerVanished)
+    sink.reconnectIfDue(now: t0 + 1 * ms)
+    #expect(send(&sink, "next\n") == 5)
+    #expect(reader.readText() == "unread\nnext\n")
     sink.close()
   }
 

@@ -4,6 +4,7 @@ import MiloSupervisor
 import NomadHost
 import NomadPlugin
 import Synchronization
+import Testing
 
 /// A NomadHost agent with the real milo plugin loaded, isolated per test: its own data dir and
 /// its own milo `state_dir`, so leftovers can be checked precisely.
@@ -11,8 +12,9 @@ final class MiloHarness: Sendable {
   let dataDir: String
   let stateDir: String
   let agent: NomadAgent
-  /// Every allocation this harness placed, to attribute host leftovers to it.
-  private let allocIDs = Mutex<[String]>([])
+  /// Every allocation this harness placed, to stop and destroy them at the end and to
+  /// attribute host leftovers to it.
+  private let placed = Mutex<[AllocRunner]>([])
 
   private init(dataDir: String, stateDir: String, agent: NomadAgent) {
     self.dataDir = dataDir
@@ -21,7 +23,8 @@ final class MiloHarness: Sendable {
   }
 
   /// Starts an agent with milo (Nomad's three plugin launches) and waits for its fingerprint.
-  static func start(
+  /// Tests use `withMiloHarness`, which always tears the harness down.
+  fileprivate static func start(
     _ name: String, pluginConfig: [String: MsgpackValue] = [:], binary: String = Fixtures.miloBinary
   ) async throws -> MiloHarness {
     let dataDir = Fixtures.temporaryDirectory("data-\(name)")
@@ -70,7 +73,7 @@ final class MiloHarness: Sendable {
       id: "job-\(UUID().uuidString.prefix(6))", type: type,
       groups: [GroupSpec(name: "app", networkMode: network, tasks: [task])])
     guard let alloc = try await agent.submit(job).first else { throw HarnessError("no allocation was placed") }
-    allocIDs.withLock { $0.append(alloc.allocID) }
+    adopt(alloc)
     Task { _ = await alloc.run() }
     guard let runner = await alloc.taskRunner(named: task.name) else {
       throw HarnessError("the task runner for \(task.name) did not appear")
@@ -102,25 +105,57 @@ final class MiloHarness: Sendable {
     }
   }
 
-  /// What milo left on the host for this harness's tasks.
-  func residue() -> HostResidue {
-    HostResidue.scan(stateDir: stateDir, allocIDs: allocIDs.withLock { $0 })
+  /// Remembers an allocation placed without `run` (a job of several tasks), for the teardown.
+  func adopt(_ alloc: AllocRunner) {
+    placed.withLock { $0.append(alloc) }
   }
 
-  /// Stops the agent (plugin shutdown), destroys allocs and removes the directories.
-  func shutdown(_ allocs: [AllocRunner] = []) async {
+  /// Every allocation this harness placed.
+  var allocs: [AllocRunner] { placed.withLock { $0 } }
+
+  /// What milo left on the host for this harness's tasks.
+  func residue() -> HostResidue {
+    HostResidue.scan(stateDir: stateDir, allocIDs: allocs.map(\.allocID))
+  }
+
+  /// Stops and destroys every allocation, shuts the agent down (plugin shutdown), expects that
+  /// milo left nothing on the host (allowing crun a moment for its last cleanup) and removes
+  /// the directories.
+  fileprivate func tearDown() async {
     for alloc in allocs {
       await alloc.stop()
       await alloc.destroy(removeFiles: true)
     }
     await agent.shutdown()
+    var residue = residue()
+    let deadline = ContinuousClock.now + .seconds(5)
+    while !residue.isEmpty && ContinuousClock.now < deadline {
+      try? await Task.sleep(for: .milliseconds(50))
+      residue = self.residue()
+    }
+    #expect(residue.isEmpty, "milo left residue: \(residue)")
     try? FileManager.default.removeItem(atPath: dataDir)
-  }
-
-  /// Removes the milo state dir (call after asserting there is no residue).
-  func removeStateDir() {
     try? FileManager.default.removeItem(atPath: stateDir)
   }
+}
+
+/// Runs `body` with a fresh harness (a NomadHost agent with the real milo plugin) and always
+/// tears it down afterwards, also when `body` throws: every allocation it placed is stopped and
+/// destroyed, the agent shuts down, the host must hold nothing of milo's, and the directories
+/// are removed.
+func withMiloHarness<Result>(
+  _ name: String, pluginConfig: [String: MsgpackValue] = [:], binary: String = Fixtures.miloBinary,
+  _ body: (MiloHarness) async throws -> Result
+) async throws -> Result {
+  let harness = try await MiloHarness.start(name, pluginConfig: pluginConfig, binary: binary)
+  let result: Swift.Result<Result, any Error>
+  do {
+    result = .success(try await body(harness))
+  } catch {
+    result = .failure(error)
+  }
+  await harness.tearDown()
+  return try result.get()
 }
 
 struct HarnessError: Error, CustomStringConvertible {
