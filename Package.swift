@@ -121,6 +121,7 @@ let package = Package(
       ],
       swiftSettings: strict),
     .testTarget(name: "MiloTests", dependencies: ["Milo", "MiloSupervisor"], swiftSettings: strict),
+    .testTarget(name: "MiloSupervisorTests", dependencies: ["MiloSupervisor"], swiftSettings: strict),
     .testTarget(
       name: "NomadHostTests",
       dependencies: [

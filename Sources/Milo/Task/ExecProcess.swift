@@ -69,12 +69,10 @@ final class ExecProcess: Sendable {
     state: DriverState, user: String, command: [String], tty: Bool, stdin: Bool, cwd: String = "/"
   ) async throws -> ExecProcess {
     let token = UUID().uuidString.prefix(8).lowercased()
-    let pidFile = state.taskStateDir + "/exec-\(token).pid"
-    let logFile = state.taskStateDir + "/exec-\(token).log"
-    var args = [
-      state.runtimePath, "--root", state.runtimeRoot, "--log", logFile, "--log-format", "json", "exec",
-      "--pid-file", pidFile, "--user", user, "--no-new-privs", "--cwd", cwd,
-    ]
+    let paths = state.paths
+    let pidFile = paths.execPidFile(String(token))
+    let logFile = paths.execLog(String(token))
+    var execOptions = RuntimeCommand.ExecOptions(pidFile: pidFile, user: user, cwd: cwd)
     var socketPath: String?
     var socketDir: String?
     var listenFD: Int32 = -1
@@ -87,9 +85,10 @@ final class ExecProcess: Sendable {
       }
       socketPath = path
       socketDir = privateDir
-      args += ["--tty", "--console-socket", path]
+      execOptions.consoleSocket = path
     }
-    args += [state.containerID] + command
+    let args = state.runtime.logging(to: logFile).execArguments(
+      containerID: state.containerID, command: command, options: execOptions)
 
     var outPipe: [Int32] = [-1, -1]
     var errPipe: [Int32] = [-1, -1]
@@ -164,7 +163,7 @@ final class ExecProcess: Sendable {
   /// not fit a unix socket address (108 bytes; long state dirs or task names) — in a private
   /// directory made for it under /tmp (returned too, to be removed with the socket).
   static func consoleSocketPath(state: DriverState, token: String) throws -> (path: String, privateDir: String?) {
-    let preferred = state.taskStateDir + "/console-\(token).sock"
+    let preferred = state.paths.consoleSocket(token)
     if preferred.utf8.count < maxSocketPath { return (preferred, nil) }
     var template = Array("/tmp/milo-console-XXXXXX".utf8CString)
     let made = template.withUnsafeMutableBufferPointer { buffer in

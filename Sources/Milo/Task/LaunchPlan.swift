@@ -14,6 +14,11 @@ struct LaunchPlan: Sendable {
   var supervisorOptions: SupervisorOptions
   /// What the task's author should know, shown as task events (the task still starts).
   var warnings: [String] = []
+
+  /// The task's state directory layout and cgroup path.
+  var paths: TaskPaths {
+    TaskPaths(taskStateDir: taskStateDir, runtimeRoot: runtimeRoot, containerID: containerID)
+  }
 }
 
 /// Validates a task's inputs against the host and plans its container. Throws `TaskError` or
@@ -66,15 +71,14 @@ public struct LaunchPlanner {
     let volumes = try TaskVolumes.resolve(task, user: user)
 
     let containerID = Self.containerID(for: task.id)
-    let taskStateDir = config.stateDir + "/tasks/" + containerID
-    let runtimeRoot = config.stateDir + "/runtime"
-    let cgroupsPath = CgroupParent.taskPath(containerID)
+    let paths = TaskPaths(stateDir: config.stateDir, containerID: containerID)
+    let cgroupsPath = paths.cgroup
     let network =
       task.hasNetworkIsolationSpec && task.networkIsolationSpec.mode == .group
       ? task.networkIsolationSpec.path : nil
     let spec = BundleBuilder.spec(
       for: BundleRequest(
-        containerID: containerID, bundleDir: taskStateDir + "/bundle", taskDir: taskDir,
+        containerID: containerID, bundleDir: paths.bundle, taskDir: taskDir,
         allocDir: task.allocDir, java: java, command: command, env: task.env, user: user,
         capabilities: options.capAdd, resources: task, networkNamespacePath: network,
         cgroupsPath: cgroupsPath, workDir: options.workDir, initBinary: initBinary,
@@ -87,16 +91,16 @@ public struct LaunchPlanner {
       case .none: nil
       }
     let supervisor = SupervisorOptions(
-      stateDir: taskStateDir, runtime: runtime.path, runtimeRoot: runtimeRoot,
-      bundle: taskStateDir + "/bundle", containerID: containerID,
+      stateDir: paths.stateDir, runtime: runtime.path, runtimeRoot: paths.runtimeRoot,
+      bundle: paths.bundle, containerID: containerID,
       stdoutPath: task.stdoutPath.isEmpty ? "/dev/null" : task.stdoutPath,
       stderrPath: task.stderrPath.isEmpty ? "/dev/null" : task.stderrPath,
       bufferBytes: config.logBufferBytes,
       hideMount: CgroupMode.hiddenUnifiedMount(for: report.cgroup), oomFile: oomFile,
       containerInit: initBinary != nil, cgroupParent: report.cgroup == .none ? nil : CgroupParent.milo)
     return LaunchPlan(
-      containerID: containerID, taskStateDir: taskStateDir, bundleDir: taskStateDir + "/bundle",
-      runtimeRoot: runtimeRoot, runtime: runtime, java: java, spec: spec,
+      containerID: containerID, taskStateDir: paths.stateDir, bundleDir: paths.bundle,
+      runtimeRoot: paths.runtimeRoot, runtime: runtime, java: java, spec: spec,
       supervisorOptions: supervisor, warnings: volumes.warnings)
   }
 

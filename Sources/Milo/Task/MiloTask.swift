@@ -7,13 +7,13 @@ public actor MiloTask {
   public nonisolated let id: String
   public nonisolated let config: Proto.TaskConfig
   public nonisolated let state: DriverState
-  private let supervisor: SupervisorProcess?
+  private let supervisor: (any ContainerSupervisor)?
   private var exit: ExitRecord?
   private var exitError: String?
   private var waiters: [CheckedContinuation<Void, Never>] = []
   private var onExit: (@Sendable (ExitRecord) -> Void)?
 
-  init(config: Proto.TaskConfig, state: DriverState, supervisor: SupervisorProcess?) {
+  init(config: Proto.TaskConfig, state: DriverState, supervisor: (any ContainerSupervisor)?) {
     self.id = config.id
     self.config = config
     self.state = state
@@ -36,14 +36,14 @@ public actor MiloTask {
 
   private func finish() {
     guard exit == nil else { return }
-    if let text = Posix.readText(state.taskStateDir + "/exit"), let record = ExitRecord(text: text) {
+    if let text = Posix.readText(state.paths.exitRecord), let record = ExitRecord(text: text) {
       exit = record
       if let startError = record.startError { exitError = startError }
     } else {
       exit = ExitRecord(exitCode: -1, startedAt: state.startedAt, finishedAt: Posix.wallNanos())
       exitError =
         "the milo supervisor for this task exited without recording the task's exit"
-        + " (see \(state.taskStateDir)/supervisor.log)"
+        + " (see \(state.paths.supervisorLog))"
     }
     supervisor?.release()
     if let exit { onExit?(exit) }

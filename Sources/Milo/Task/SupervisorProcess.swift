@@ -16,7 +16,9 @@ public struct SupervisorProcess: Sendable {
   {
     var ready: [Int32] = [-1, -1]
     guard milo_pipe2(&ready, O_CLOEXEC) == 0 else { throw SystemError("pipe2") }
-    let logFD = open(options.stateDir + "/supervisor.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+    let paths = TaskPaths(
+      taskStateDir: options.stateDir, runtimeRoot: options.runtimeRoot, containerID: options.containerID)
+    let logFD = open(paths.supervisorLog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
     defer {
       if logFD >= 0 { close(logFD) }
     }
@@ -36,15 +38,19 @@ public struct SupervisorProcess: Sendable {
     close(readFD)
     let pidfd = milo_pidfd_open(pid)
     let process = SupervisorProcess(pid: pid, startTicks: startTicks(of: pid) ?? 0, pidfd: pidfd)
-    if line.hasPrefix("ok "), let containerPid = Int32(line.dropFirst(3)) {
+    let readiness = ReadinessLine.parse(line)
+    if case .ready(let containerPid) = readiness {
       return (process, containerPid)
     }
     // The supervisor failed before the container ran: collect it and report why.
     await process.waitForExit()
     process.reap()
-    let reason =
-      line.hasPrefix("error ")
-      ? String(line.dropFirst(6)) : "the supervisor exited without reporting (see \(options.stateDir)/supervisor.log)"
+    let reason: String
+    if case .failed(let message) = readiness {
+      reason = message
+    } else {
+      reason = "the supervisor exited without reporting (see \(paths.supervisorLog))"
+    }
     throw SupervisorLaunchError(reason: reason)
   }
 
@@ -78,12 +84,12 @@ public struct SupervisorProcess: Sendable {
   /// Asks the supervisor to deliver `signal` to the application.
   @discardableResult
   public func forward(signal: Int32) -> Bool {
-    pidfd >= 0 && milo_pidfd_queue_signal(pidfd, Supervisor.forwardCarrier, signal) == 0
+    pidfd >= 0 && milo_pidfd_queue_signal(pidfd, SupervisorContract.signalCarrier, signal) == 0
   }
 
   /// Asks the supervisor to kill the container and finish (used by forced destroy).
   public func terminate() {
-    if pidfd >= 0 { _ = milo_pidfd_send_signal(pidfd, SIGTERM) }
+    if pidfd >= 0 { _ = milo_pidfd_send_signal(pidfd, SupervisorContract.terminateSignal) }
   }
 
   /// Collects the exit status if the supervisor is our child (it is not after a plugin restart).

@@ -8,7 +8,7 @@ public enum SupervisorMain {
   /// The version of the plugin↔helper contract (supervisor arguments, readiness line, exit
   /// record, init status pipe). The plugin uses a helper only when it reports the same, so a
   /// stale `milo.d/milo-task` beside a newer plugin is never used. Bump on any change.
-  public static let protocolVersion = "milo-task protocol 1"
+  public static let protocolVersion = SupervisorContract.protocolVersion
 
   public static func run(arguments: [String]) -> Int32 {
     let log: (String) -> Void = { message in

@@ -48,10 +48,7 @@ public struct StreamRelay: Sendable {
   /// taking bytes; after that the relay reads on and drops the oldest lines instead.
   public var stallNanos: UInt64 = 1_000_000_000
   /// The drop marker being written, the drops it reports and how much of it was written.
-  private var pendingMarker: [UInt8] = []
-  private var markerLines = 0
-  private var markerBytes = 0
-  private var markerWritten = 0
+  private var marker = DropMarker()
   /// True when the last flush stopped because the FIFO was full (EAGAIN).
   private var blockedOnWrite = false
   /// Bytes read from the container and bytes written to the FIFO, over the relay's life.
@@ -105,7 +102,7 @@ public struct StreamRelay: Sendable {
   /// True when there are bytes the relay wants to write (including a drop marker not yet
   /// written: a line longer than the buffer can leave the buffer empty but a marker due).
   public var hasPendingOutput: Bool {
-    !buffer.isEmpty || !pendingMarker.isEmpty || buffer.pendingDroppedBytes > 0 || resendWritten < resend.count
+    !buffer.isEmpty || !marker.line.isEmpty || buffer.pendingDroppedBytes > 0 || resendWritten < resend.count
   }
   /// True when releasable bytes wait because the FIFO was full: only then is it worth polling
   /// the sink for POLLOUT (a held partial line would make POLLOUT fire in a busy loop).
@@ -185,31 +182,19 @@ public struct StreamRelay: Sendable {
       }
     }
     while true {
-      // Report drops before the bytes that followed them. A marker not yet started absorbs the
-      // drops since it was made, so one marker line reports them all with exact counts.
-      if buffer.pendingDroppedBytes > 0 && markerWritten == 0 {
-        markerLines += buffer.pendingDroppedLines
-        markerBytes += buffer.pendingDroppedBytes
-        _ = buffer.takeDropMarker(stream: name, atLineStart: atLineStart)
-        pendingMarker = LogBuffer.dropMarker(
-          lines: markerLines, bytes: markerBytes, stream: name, atLineStart: atLineStart)
-      }
-      guard markerWritten < pendingMarker.count else { break }
-      let n = pendingMarker.withUnsafeBytes {
-        deliver(UnsafeRawBufferPointer(rebasing: $0[markerWritten...]))
+      // Report drops before the bytes that followed them.
+      marker.absorb(from: &buffer, stream: name, atLineStart: atLineStart)
+      guard marker.isDue else { break }
+      let line = marker.line
+      let written = marker.written
+      let n = line.withUnsafeBytes {
+        deliver(UnsafeRawBufferPointer(rebasing: $0[written...]))
       }
       guard n > 0 else {
         blockedOnWrite = sink.isConnected
         return
       }
-      markerWritten += n
-      if markerWritten == pendingMarker.count {
-        pendingMarker = []
-        markerWritten = 0
-        markerLines = 0
-        markerBytes = 0
-        atLineStart = true
-      }
+      if marker.advance(by: n) { atLineStart = true }
     }
     var limit = releasable(now: now, final: final)
     while limit > 0 {
