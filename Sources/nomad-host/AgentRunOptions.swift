@@ -121,7 +121,7 @@ struct AgentRunOptions: ParsableArguments {
       Console.out("==> \(reason): stopping the job (like `nomad job stop`)")
       for alloc in allocs { _ = await alloc.stop() }
     }
-    var finalStates: [(AllocRunner, [String: TaskState])] = []
+    var finalStates: [(AllocRunner, [String: NomadHost.TaskState])] = []
     for (alloc, run) in zip(allocs, runs) { finalStates.append((alloc, await run.value)) }
     stopper.cancel()
     try? await Task.sleep(for: .milliseconds(400))

@@ -104,7 +104,7 @@ import Testing
       cpuUserNanos: 800_000_000, cpuSystemNanos: 200_000_000, throttledPeriods: 0, throttledNanos: 0)
     let first = builder.build(sample, now: 10_000_000_000, wallClock: Date(timeIntervalSince1970: 100))
     #expect(first.id == "alloc/task/1")
-    #expect(first.timestamp.seconds == 100)
+    #expect(first.timestamp.timeIntervalSince1970 == 100)
     #expect(first.aggResourceUsage.cpu.measuredFields == [.throttledPeriods, .throttledTime])
     #expect(
       first.aggResourceUsage.memory.measuredFields == [

@@ -1,5 +1,4 @@
 import Foundation
-import GRPCCore
 import MiloSupervisor
 import NomadPlugin
 import Synchronization
@@ -44,7 +43,7 @@ extension MiloDriver {
   /// `ExecTask` (script checks, templates): runs `command` to its end or `timeout`; at most
   /// 4 MiB of each stream is kept. A timeout kills the command and fails with DeadlineExceeded.
   public func execTask(id: String, command: [String], timeout: Duration) async throws -> (
-    stdout: [UInt8], stderr: [UInt8], result: Proto.ExitResult
+    stdout: [UInt8], stderr: [UInt8], result: ExitResult
   ) {
     let cancelled = CancellationFlag()
     return try await withTaskCancellationHandler {
@@ -55,7 +54,7 @@ extension MiloDriver {
   }
 
   private func execTask(id: String, command: [String], timeout: Duration, cancelled: CancellationFlag) async throws -> (
-    stdout: [UInt8], stderr: [UInt8], result: Proto.ExitResult
+    stdout: [UInt8], stderr: [UInt8], result: ExitResult
   ) {
     guard !command.isEmpty else { throw DriverError.invalidArgument("exec: the command is empty") }
     let task = try await runningTask(id)
@@ -97,7 +96,7 @@ extension MiloDriver {
         .deadlineExceeded,
         "exec in task \(task.config.name) timed out after \(Self.seconds(timeout)): the command was killed")
     }
-    var result = Proto.ExitResult()
+    var result = ExitResult()
     switch outcome {
     case .success(let exit):
       result.exitCode = exit.exitCode
@@ -114,229 +113,61 @@ extension MiloDriver {
     return millis == 0 ? "\(seconds)s" : String(format: "%.3gs", Double(seconds) + Double(millis) / 1000)
   }
 
-  /// `ExecTaskStreaming` (`nomad alloc exec`): the first message carries the setup (task,
-  /// command, tty); then stdin, stdin close and terminal sizes flow in while stdout and stderr
-  /// flow out, and the last message carries the exit result. When the caller goes away the
-  /// command is killed; nothing is left behind.
-  public func execTaskStreaming(
-    requests: RPCAsyncSequence<Proto.ExecStreamingRequest, any Error>,
-    send: @Sendable (Proto.ExecStreamingResponse) async throws -> Void
-  ) async throws {
+  /// `ExecTaskStreaming` (`nomad alloc exec`): runs the session's command with its input as it
+  /// arrives and its output to the session's writers, and returns its exit. When the caller
+  /// goes away the command is killed; nothing is left behind.
+  public func execTaskStreaming(_ session: ExecSession) async throws -> ExitResult {
     let cancelled = CancellationFlag()
-    try await withTaskCancellationHandler {
-      try await execTaskStreaming(requests: requests, cancelled: cancelled, send: send)
+    return try await withTaskCancellationHandler {
+      try await execTaskStreaming(session, cancelled: cancelled)
     } onCancel: {
       cancelled.set()
     }
   }
 
-  private func execTaskStreaming(
-    requests: RPCAsyncSequence<Proto.ExecStreamingRequest, any Error>, cancelled: CancellationFlag,
-    send: @Sendable (Proto.ExecStreamingResponse) async throws -> Void
-  ) async throws {
-    let session = ExecSession()
-    try await withThrowingTaskGroup(of: Void.self) { group in
-      // Reads the client's messages: the setup first, then stdin and terminal sizes.
-      group.addTask {
-        defer { session.inputEnded() }
-        var first = true
-        for try await message in requests {
-          if first {
-            first = false
-            guard message.hasSetup else {
-              throw DriverError.invalidArgument("exec: the first message must carry the setup")
-            }
-            session.setup(message.setup)
-            continue
-          }
-          session.handle(message)
+  private func execTaskStreaming(_ session: ExecSession, cancelled: CancellationFlag) async throws -> ExitResult {
+    let task = try await runningTask(session.taskID)
+    let process = try await startExec(task, command: session.command, tty: session.tty, stdin: true)
+    cancelled.onCancel { process.kill() }
+    // Input that arrived before the process started waits in the session, in order.
+    let input = Task {
+      for await item in session.input {
+        switch item {
+        case .resize(let width, let height): process.resize(rows: height, cols: width)
+        case .stdin(let bytes): process.writeInput(bytes)
+        case .stdinClosed: process.closeInput()
         }
       }
-      guard let setup = await session.waitForSetup() else {
-        // The client sent nothing usable; a reader error (bad first message) surfaces here.
-        try await group.next()
-        throw DriverError.invalidArgument("exec: the stream ended before the setup message")
+    }
+    // The pumps block on the session's flow control while the client is behind.
+    let pumps = process.outputs.map { output in
+      let writer = output.stderr ? session.stderr : session.stdout
+      return Task.detached {
+        await Blocking.run { process.pump(output.fd) { chunk in writer.write(chunk) } }
       }
-      let task = try await runningTask(setup.taskID)
-      let process = try await startExec(task, command: setup.command, tty: setup.tty, stdin: true)
-      session.attach(process)
-      cancelled.onCancel { process.kill() }
-
-      let (outputs, sink) = AsyncStream.makeStream(of: Proto.ExecStreamingResponse.self)
-      // At most this many chunks wait for a slow client; then the pumps (and the command) wait.
-      let credits = Credits(64)
-      let pumps = process.outputs.map { output in
-        Task.detached {
-          await Blocking.run {
-            process.pump(output.fd) { chunk in
-              guard credits.acquire() else { return }
-              var io = Proto.ExecIO()
-              io.data = Data(chunk)
-              var response = Proto.ExecStreamingResponse()
-              if output.stderr { response.stderr = io } else { response.stdout = io }
-              sink.yield(response)
-            }
-          }
-        }
-      }
-      let lifecycle = Task.detached { () -> Result<ExecOutcome, any Error> in
-        let outcome: Result<ExecOutcome, any Error>
-        do { outcome = .success(try await process.wait()) } catch { outcome = .failure(error) }
-        // Output may trail the exit briefly; then stop whatever still holds the streams open.
-        let grace = Task {
-          try await Task.sleep(for: Self.execOutputGrace)
-          process.finishIO()
-          credits.stop()
-        }
-        for pump in pumps { await pump.value }
-        grace.cancel()
+    }
+    let lifecycle = Task.detached { () -> Result<ExecOutcome, any Error> in
+      let outcome: Result<ExecOutcome, any Error>
+      do { outcome = .success(try await process.wait()) } catch { outcome = .failure(error) }
+      // Output may trail the exit briefly; then stop whatever still holds the streams open.
+      let grace = Task {
+        try await Task.sleep(for: Self.execOutputGrace)
         process.finishIO()
-        credits.stop()
-        await process.waitForInputWriter()
-        process.release()
-        if case .success(let exit) = outcome {
-          var closeOut = Proto.ExecStreamingResponse()
-          closeOut.stdout.close = true
-          sink.yield(closeOut)
-          var closeErr = Proto.ExecStreamingResponse()
-          closeErr.stderr.close = true
-          sink.yield(closeErr)
-          var done = Proto.ExecStreamingResponse()
-          done.exited = true
-          var result = Proto.ExitResult()
-          result.exitCode = exit.exitCode
-          result.signal = exit.signal
-          done.result = result
-          sink.yield(done)
-        }
-        sink.finish()
-        return outcome
+        session.stopOutput()
       }
-      var sendError: (any Error)?
-      await withTaskCancellationHandler {
-        for await response in outputs {
-          if sendError == nil {
-            do {
-              try await send(response)
-            } catch {
-              sendError = error
-              process.kill()
-            }
-          }
-          credits.give()
-          if Task.isCancelled { process.kill() }
-        }
-      } onCancel: {
-        process.kill()
-      }
-      let outcome = await lifecycle.value
-      group.cancelAll()
-      if let sendError { throw sendError }
-      if case .failure(let error) = outcome { throw Self.execFailure(task, error) }
+      for pump in pumps { await pump.value }
+      grace.cancel()
+      process.finishIO()
+      session.stopOutput()
+      await process.waitForInputWriter()
+      process.release()
+      return outcome
     }
-  }
-}
-
-/// A counting gate between output pumps and a (possibly slow) client.
-final class Credits: @unchecked Sendable {
-  private let condition = NSCondition()
-  private var available: Int
-  private var stopped = false
-
-  init(_ count: Int) { available = count }
-
-  /// Takes a credit, waiting for one; false once stopped.
-  func acquire() -> Bool {
-    condition.lock()
-    defer { condition.unlock() }
-    while available == 0 && !stopped { condition.wait() }
-    if stopped { return false }
-    available -= 1
-    return true
-  }
-
-  func give() {
-    condition.lock()
-    available += 1
-    condition.signal()
-    condition.unlock()
-  }
-
-  func stop() {
-    condition.lock()
-    stopped = true
-    condition.broadcast()
-    condition.unlock()
-  }
-}
-
-/// Shared state between the request reader and the exec process.
-final class ExecSession: Sendable {
-  private struct State {
-    var setup: Proto.ExecStreamingRequest.Setup?
-    var setupWaiter: CheckedContinuation<Proto.ExecStreamingRequest.Setup?, Never>?
-    var ended = false
-    var process: ExecProcess?
-    var pending: [Proto.ExecStreamingRequest] = []
-  }
-  private let state = Mutex(State())
-
-  func setup(_ setup: Proto.ExecStreamingRequest.Setup) {
-    let waiter = state.withLock { state -> CheckedContinuation<Proto.ExecStreamingRequest.Setup?, Never>? in
-      state.setup = setup
-      defer { state.setupWaiter = nil }
-      return state.setupWaiter
-    }
-    waiter?.resume(returning: setup)
-  }
-
-  func inputEnded() {
-    let waiter = state.withLock { state -> CheckedContinuation<Proto.ExecStreamingRequest.Setup?, Never>? in
-      state.ended = true
-      defer { state.setupWaiter = nil }
-      return state.setupWaiter
-    }
-    waiter?.resume(returning: nil)
-  }
-
-  func waitForSetup() async -> Proto.ExecStreamingRequest.Setup? {
-    await withCheckedContinuation { continuation in
-      let ready = state.withLock { state -> (Bool, Proto.ExecStreamingRequest.Setup?) in
-        if state.setup != nil || state.ended { return (true, state.setup) }
-        state.setupWaiter = continuation
-        return (false, nil)
-      }
-      if ready.0 { continuation.resume(returning: ready.1) }
-    }
-  }
-
-  /// Connects the process; messages that arrived before it started are applied now, in order.
-  func attach(_ process: ExecProcess) {
-    // Applied under the lock (applying never blocks), so no later message overtakes them.
-    state.withLock { state in
-      state.process = process
-      state.pending.forEach { apply($0, to: process) }
-      state.pending = []
-    }
-  }
-
-  func handle(_ message: Proto.ExecStreamingRequest) {
-    state.withLock { state in
-      if let process = state.process {
-        apply(message, to: process)
-      } else {
-        state.pending.append(message)
-      }
-    }
-  }
-
-  private func apply(_ message: Proto.ExecStreamingRequest, to process: ExecProcess) {
-    if message.hasTtySize {
-      process.resize(rows: Int(message.ttySize.height), cols: Int(message.ttySize.width))
-    }
-    if message.hasStdin {
-      if !message.stdin.data.isEmpty { process.writeInput([UInt8](message.stdin.data)) }
-      if message.stdin.close { process.closeInput() }
+    let outcome = await lifecycle.value
+    input.cancel()
+    switch outcome {
+    case .success(let exit): return ExitResult(exitCode: exit.exitCode, signal: exit.signal)
+    case .failure(let error): throw Self.execFailure(task, error)
     }
   }
 }

@@ -8,7 +8,7 @@ extension MiloDriver {
     return task
   }
 
-  public func waitTask(id: String) async throws -> (result: Proto.ExitResult, error: String?) {
+  public func waitTask(id: String) async throws -> (result: ExitResult, error: String?) {
     try await task(id).wait()
   }
 
@@ -70,7 +70,7 @@ extension MiloDriver {
       environment: currentEnvironment())
   }
 
-  public func inspectTask(id: String) async throws -> Proto.TaskStatus {
+  public func inspectTask(id: String) async throws -> TaskStatus {
     try await task(id).status()
   }
 
@@ -95,11 +95,11 @@ extension MiloDriver {
     events.emit(task.config, "Sent \(signal.uppercased()) to the application")
   }
 
-  public func recoverTask(id: String, handle: Proto.TaskHandle) async throws {
+  public func recoverTask(id: String, handle: TaskHandle) async throws {
     if await tasks.get(id) != nil { return }
     let state: DriverState
     do {
-      state = try DriverState.decode(handle.driverState)
+      state = try DriverState.decode(Data(handle.driverState))
     } catch {
       throw DriverError(.invalidArgument, "cannot recover task \(id): \(error)")
     }

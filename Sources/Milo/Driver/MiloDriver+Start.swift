@@ -3,9 +3,7 @@ import MiloSupervisor
 import NomadPlugin
 
 extension MiloDriver {
-  public func startTask(_ config: Proto.TaskConfig) async throws -> (
-    Proto.TaskHandle, Proto.NetworkOverride?
-  ) {
+  public func startTask(_ config: TaskConfig) async throws -> (TaskHandle, NetworkOverride?) {
     if await tasks.get(config.id) != nil {
       throw DriverError(.alreadyExists, "task with ID \(config.id) already started")
     }
@@ -13,9 +11,7 @@ extension MiloDriver {
     do {
       plan = try LaunchPlanner(config: currentConfig, report: report, initBinary: initBinary).plan(for: config)
     } catch {
-      let message = "\(error)"
-      TaskLog.writeStderr(config.stderrPath, message + "\n")
-      throw DriverError(.invalidArgument, message)
+      throw Self.planFailure(error, stderrPath: config.stderrPath)
     }
     events.emit(
       config, "Using Java \(plan.java.version) (\(plan.java.vendor)) from \(plan.java.home)",
@@ -30,7 +26,7 @@ extension MiloDriver {
     }
     await monitor(task)
     events.emit(config, "Container \(plan.containerID) started (pid \(task.state.containerPid))")
-    if initBinary == nil, let problem = InitBinary.problem(with: executable) {
+    if let problem = initBinaryProblem {
       events.emit(
         config,
         "The JVM is the container's first process, so signals it has no handler for are discarded: \(problem)")
@@ -40,9 +36,19 @@ extension MiloDriver {
     return (try handle(for: task), nil)
   }
 
+  /// The error Nomad sees when a task cannot be planned, written to the task's stderr log too:
+  /// a host problem (not root, no runtime, no Java) is FailedPrecondition, as the same task
+  /// would start on a host without it; anything else is the task's input (InvalidArgument).
+  static func planFailure(_ error: any Error, stderrPath: String) -> DriverError {
+    let message = "\(error)"
+    TaskLog.writeStderr(stderrPath, message + "\n")
+    if error is HostProblem { return .hostProblem(message) }
+    return .invalidArgument(message)
+  }
+
   /// Replaces what an earlier start of the task left, writes the bundle and starts the
   /// supervisor; holding the container id's lock.
-  func launch(_ config: Proto.TaskConfig, plan: LaunchPlan) async throws -> MiloTask {
+  func launch(_ config: TaskConfig, plan: LaunchPlan) async throws -> MiloTask {
     // The container id is per alloc and task: an earlier start of this task may have left a
     // container (running or not), its supervisor and its state behind. Replace them.
     await cleanBeforeStart(config, plan: plan)
@@ -97,12 +103,12 @@ extension MiloDriver {
     }
   }
 
-  func handle(for task: MiloTask) throws -> Proto.TaskHandle {
-    var handle = Proto.TaskHandle()
+  func handle(for task: MiloTask) throws -> TaskHandle {
+    var handle = TaskHandle()
     handle.version = Int32(DriverState.currentVersion)
     handle.config = task.config
     handle.state = .running
-    handle.driverState = try task.state.encoded()
+    handle.driverState = [UInt8](try task.state.encoded())
     return handle
   }
 }

@@ -8,7 +8,7 @@ extension MiloDriver {
   /// The stream ends normally when the task exits or its cgroup is gone, and returns quietly
   /// when the caller goes away (the RPC is cancelled).
   public func taskStats(
-    id: String, interval: Duration, _ send: @Sendable (Proto.TaskStats) async throws -> Void
+    id: String, interval: Duration, _ send: @Sendable (TaskStats) async throws -> Void
   ) async throws {
     let task = try await task(id)
     let reader = CgroupStats(mode: report.cgroup, path: CgroupParent.taskPath(task.state.containerID))

@@ -12,8 +12,8 @@ public final class MiloDriver: NomadDriver {
   public var configSchema: HCLSchema { PluginConfig.schema }
   public var taskConfigSchema: HCLSchema { TaskOptions.schema }
 
-  public var capabilities: Proto.Capabilities {
-    var caps = Proto.Capabilities()
+  public var capabilities: DriverCapabilities {
+    var caps = DriverCapabilities()
     caps.sendSignals = true
     caps.exec = true
     // milo builds its own root filesystem and binds the task's directories into it: `image`
@@ -44,6 +44,8 @@ public final class MiloDriver: NomadDriver {
   let fingerprintPeriod: Duration
   /// The helper (or this binary) as each container's init; nil when task users could not run it.
   let initBinary: InitBinary?
+  /// Why the helper cannot be each container's init (nil: it is); checked once, at start-up.
+  let initBinaryProblem: String?
 
   /// `executable` is the plugin binary; the helper beside it is used when it is there.
   public init(logger: Logger, executable: String, fingerprintPeriod: Duration = .seconds(30)) {
@@ -56,8 +58,10 @@ public final class MiloDriver: NomadDriver {
     } else {
       logger.info("per-task helper", metadata: ["path": "\(helper.path)"])
     }
-    initBinary = InitBinary.current(executable: helper.path)
-    if initBinary == nil, let problem = InitBinary.problem(with: helper.path) {
+    let initBinary = InitBinary.current(executable: helper.path)
+    self.initBinary = initBinary
+    initBinaryProblem = initBinary == nil ? InitBinary.problem(with: helper.path) : nil
+    if let problem = initBinaryProblem {
       logger.warning(
         "\(problem): containers run the JVM as their first process, where signals without a JVM handler are discarded")
     }
@@ -65,7 +69,7 @@ public final class MiloDriver: NomadDriver {
 
   // MARK: Configuration and fingerprinting
 
-  public func setConfig(msgpack: [UInt8], agentConfig: Proto.AgentConfig?) async throws {
+  public func setConfig(msgpack: [UInt8], agentConfig: AgentConfig?) async throws {
     let config = try PluginConfig.decode(msgpack)
     try checkPaths(config)
     guard agentConfig != nil else { return }  // Validation only: no side effects.
@@ -117,8 +121,8 @@ public final class MiloDriver: NomadDriver {
     return refreshReport()
   }
 
-  public func fingerprint(_ send: @Sendable (Proto.Fingerprint) async throws -> Void) async throws {
-    var last: Proto.Fingerprint?
+  public func fingerprint(_ send: @Sendable (Fingerprint) async throws -> Void) async throws {
+    var last: Fingerprint?
     while !Task.isCancelled {
       let current = HostProbe.fingerprint(refreshReport(), version: Self.version)
       if current != last {
@@ -129,7 +133,7 @@ public final class MiloDriver: NomadDriver {
     }
   }
 
-  public func taskEvents(_ send: @Sendable (Proto.TaskEvent) async throws -> Void) async throws {
+  public func taskEvents(_ send: @Sendable (DriverTaskEvent) async throws -> Void) async throws {
     for await event in events.subscribe() {
       try await send(event)
     }

@@ -16,9 +16,9 @@ public struct TaskStatsBuilder: Sendable {
   }
 
   /// Builds the stats for `sample` taken at monotonic time `now` (nanoseconds).
-  public mutating func build(_ sample: CgroupSample, now: UInt64, wallClock: Date = Date()) -> Proto.TaskStats {
-    var memory = Proto.MemoryUsage()
-    var memoryFields: [Proto.MemoryUsage.Fields] = []
+  public mutating func build(_ sample: CgroupSample, now: UInt64, wallClock: Date = Date()) -> TaskStats {
+    var memory = MemoryUsage()
+    var memoryFields: [MemoryUsage.Fields] = []
     if let v = sample.rss { memory.rss = v; memoryFields.append(.rss) }
     if let v = sample.cache { memory.cache = v; memoryFields.append(.cache) }
     if let v = sample.maxUsage { memory.maxUsage = v; memoryFields.append(.maxUsage) }
@@ -28,8 +28,8 @@ public struct TaskStatsBuilder: Sendable {
     if let v = sample.swap { memory.swap = v; memoryFields.append(.swap) }
     memory.measuredFields = memoryFields
 
-    var cpu = Proto.CPUUsage()
-    var cpuFields: [Proto.CPUUsage.Fields] = []
+    var cpu = CPUUsage()
+    var cpuFields: [CPUUsage.Fields] = []
     if let v = sample.throttledPeriods { cpu.throttledPeriods = v; cpuFields.append(.throttledPeriods) }
     if let v = sample.throttledNanos { cpu.throttledTime = v; cpuFields.append(.throttledTime) }
     if let (last, at) = previous, now > at {
@@ -55,12 +55,12 @@ public struct TaskStatsBuilder: Sendable {
     cpu.measuredFields = cpuFields
     previous = (sample, now)
 
-    var usage = Proto.ResourceUsage()
+    var usage = ResourceUsage()
     usage.memory = memory
     usage.cpu = cpu
-    var stats = Proto.TaskStats()
+    var stats = TaskStats()
     stats.id = taskID
-    stats.timestamp = .init(date: wallClock)
+    stats.timestamp = wallClock
     stats.aggResourceUsage = usage
     return stats
   }

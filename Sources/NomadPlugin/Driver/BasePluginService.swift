@@ -32,7 +32,7 @@ struct BasePluginService<Driver: NomadDriver>: BaseProto.SimpleServiceProtocol {
     do {
       try await driver.setConfig(
         msgpack: [UInt8](request.msgpackConfig),
-        agentConfig: request.hasNomadConfig ? request.nomadConfig : nil)
+        agentConfig: request.hasNomadConfig ? AgentConfig(wire: request.nomadConfig) : nil)
     } catch {
       throw error.asRPCError
     }

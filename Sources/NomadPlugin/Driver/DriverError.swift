@@ -1,19 +1,27 @@
-import GRPCCore
-import GRPCProtobuf
-import NomadProto
-import SwiftProtobuf
-
 /// An error a driver returns to Nomad. Its message is what a person reads in
 /// `nomad alloc status` (`Driver Failure | rpc error: code = ... desc = <message>`).
 public struct DriverError: Error, CustomStringConvertible, Sendable {
-  /// The gRPC status code Nomad sees.
-  public var code: RPCError.Code
+  /// What kind of failure this is; decides the gRPC status code Nomad sees.
+  public enum Code: Sendable, Equatable {
+    /// A bad input: the job's or the operator's configuration.
+    case invalidArgument
+    /// The host or the task is not in a state where the call can work (e.g. not root, no
+    /// runtime, the task is not running).
+    case failedPrecondition
+    case notFound
+    case alreadyExists
+    case deadlineExceeded
+    case unimplemented
+    case internalError
+  }
+
+  public var code: Code
   /// The whole text a person reads.
   public var message: String
   /// Whether Nomad may retry (sent as FailedPrecondition with a RecoverableError detail).
   public var recoverable: Bool
 
-  public init(_ code: RPCError.Code, _ message: String, recoverable: Bool = false) {
+  public init(_ code: Code, _ message: String, recoverable: Bool = false) {
     self.code = code
     self.message = message
     self.recoverable = recoverable
@@ -26,29 +34,14 @@ public struct DriverError: Error, CustomStringConvertible, Sendable {
     DriverError(.invalidArgument, message)
   }
 
+  /// A problem with the host the driver runs on (not root, no runtime): Nomad reports it as
+  /// FailedPrecondition, as the same task would start on a host without the problem.
+  public static func hostProblem(_ message: String) -> DriverError {
+    DriverError(.failedPrecondition, message)
+  }
+
   /// An unknown task id.
   public static func taskNotFound(_ id: String) -> DriverError {
     DriverError(.notFound, "task not found for given id: \(id)")
-  }
-
-  /// The status error sent over the wire. A recoverable error is `FailedPrecondition` with a
-  /// `RecoverableError{recoverable: true}` detail, which Nomad turns into a retryable error.
-  public var wireError: any Error {
-    guard recoverable else { return RPCError(code: code, message: message) }
-    var detail = Hashicorp_Nomad_Plugins_Shared_Structs_RecoverableError()
-    detail.recoverable = true
-    guard let any = try? Google_Protobuf_Any(message: detail) else {
-      return RPCError(code: .failedPrecondition, message: message)
-    }
-    return GoogleRPCStatus(code: .failedPrecondition, message: message, details: [.any(any)])
-  }
-}
-
-extension Error {
-  /// Any error as a gRPC status error (DriverError keeps its code; others are Internal).
-  public var asRPCError: any Error {
-    if self is RPCError || self is GoogleRPCStatus { return self }
-    if let error = self as? DriverError { return error.wireError }
-    return RPCError(code: .internalError, message: "\(self)")
   }
 }

@@ -42,7 +42,7 @@ struct DriverService<Driver: NomadDriver>: DriverProto.SimpleServiceProtocol {
     request: Hashicorp_Nomad_Plugins_Drivers_Proto_CapabilitiesRequest, context: ServerContext
   ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_CapabilitiesResponse {
     var response = Hashicorp_Nomad_Plugins_Drivers_Proto_CapabilitiesResponse()
-    response.capabilities = driver.capabilities
+    response.capabilities = driver.capabilities.wire
     return response
   }
 
@@ -52,14 +52,14 @@ struct DriverService<Driver: NomadDriver>: DriverProto.SimpleServiceProtocol {
     context: ServerContext
   ) async throws {
     let driver = self.driver
-    try await untilRPCCancelled { try await driver.fingerprint { try await response.write($0) } }
+    try await untilRPCCancelled { try await driver.fingerprint { try await response.write($0.wire) } }
   }
 
   func recoverTask(
     request: Hashicorp_Nomad_Plugins_Drivers_Proto_RecoverTaskRequest, context: ServerContext
   ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_RecoverTaskResponse {
     try await mapErrors {
-      try await driver.recoverTask(id: request.taskID, handle: request.handle)
+      try await driver.recoverTask(id: request.taskID, handle: TaskHandle(wire: request.handle))
       return Hashicorp_Nomad_Plugins_Drivers_Proto_RecoverTaskResponse()
     }
   }
@@ -68,10 +68,10 @@ struct DriverService<Driver: NomadDriver>: DriverProto.SimpleServiceProtocol {
     request: Hashicorp_Nomad_Plugins_Drivers_Proto_StartTaskRequest, context: ServerContext
   ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_StartTaskResponse {
     try await mapErrors {
-      let (handle, network) = try await driver.startTask(request.task)
+      let (handle, network) = try await driver.startTask(TaskConfig(wire: request.task))
       var response = Hashicorp_Nomad_Plugins_Drivers_Proto_StartTaskResponse()
-      response.handle = handle
-      if let network { response.networkOverride = network }
+      response.handle = handle.wire
+      if let network { response.networkOverride = network.wire }
       return response
     }
   }
@@ -82,7 +82,7 @@ struct DriverService<Driver: NomadDriver>: DriverProto.SimpleServiceProtocol {
     try await mapErrors {
       var response = Hashicorp_Nomad_Plugins_Drivers_Proto_WaitTaskResponse()
       let (result, error) = try await driver.waitTask(id: request.taskID)
-      response.result = result
+      response.result = result.wire
       if let error { response.err = error }
       return response
     }
@@ -114,7 +114,7 @@ struct DriverService<Driver: NomadDriver>: DriverProto.SimpleServiceProtocol {
   ) async throws -> Hashicorp_Nomad_Plugins_Drivers_Proto_InspectTaskResponse {
     try await mapErrors {
       var response = Hashicorp_Nomad_Plugins_Drivers_Proto_InspectTaskResponse()
-      response.task = try await driver.inspectTask(id: request.taskID)
+      response.task = try await driver.inspectTask(id: request.taskID).wire
       response.driver = Hashicorp_Nomad_Plugins_Drivers_Proto_TaskDriverStatus()
       return response
     }
@@ -134,7 +134,7 @@ struct DriverService<Driver: NomadDriver>: DriverProto.SimpleServiceProtocol {
     try await untilRPCCancelled {
       try await driver.taskStats(id: request.taskID, interval: interval) { stats in
         var message = Hashicorp_Nomad_Plugins_Drivers_Proto_TaskStatsResponse()
-        message.stats = stats
+        message.stats = stats.wire
         try await response.write(message)
       }
     }
@@ -146,7 +146,7 @@ struct DriverService<Driver: NomadDriver>: DriverProto.SimpleServiceProtocol {
     context: ServerContext
   ) async throws {
     let driver = self.driver
-    try await untilRPCCancelled { try await driver.taskEvents { try await response.write($0) } }
+    try await untilRPCCancelled { try await driver.taskEvents { try await response.write($0.wire) } }
   }
 
   func signalTask(
@@ -172,19 +172,20 @@ struct DriverService<Driver: NomadDriver>: DriverProto.SimpleServiceProtocol {
       var response = Hashicorp_Nomad_Plugins_Drivers_Proto_ExecTaskResponse()
       response.stdout = Data(stdout)
       response.stderr = Data(stderr)
-      response.result = result
+      response.result = result.wire
       return response
     }
   }
 
   func execTaskStreaming(
-    request: RPCAsyncSequence<Proto.ExecStreamingRequest, any Error>,
-    response: RPCWriter<Proto.ExecStreamingResponse>,
+    request: RPCAsyncSequence<WireExecRequest, any Error>,
+    response: RPCWriter<WireExecResponse>,
     context: ServerContext
   ) async throws {
     let driver = self.driver
     try await untilRPCCancelled {
-      try await driver.execTaskStreaming(requests: request) { try await response.write($0) }
+      try await ExecStreaming.serve(
+        requests: request, send: { try await response.write($0) }, run: { try await driver.execTaskStreaming($0) })
     }
   }
 
