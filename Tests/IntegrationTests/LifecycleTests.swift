@@ -40,7 +40,7 @@ struct LifecycleTests {
         MiloHarness.testAppTask(["serve", "200"], killTimeout: .seconds(10)))
       _ = try await harness.waitForLog(alloc, containing: "Processing...")
       let started = ContinuousClock.now
-      let final = await alloc.stop()["java-app"] ?? TaskState()
+      let final = await alloc.stop()["java-app"] ?? NomadHost.TaskState()
       let took = ContinuousClock.now - started
       #expect(took < .seconds(3), "stop took \(took)")
       #expect(final.state == .dead)
@@ -67,7 +67,7 @@ struct LifecycleTests {
           MiloHarness.testAppTask(["serve", "200"], killTimeout: .seconds(20), killSignal: "SIGTERM"))
         let running = await runner.waitForState(timeout: .seconds(30)) { $0.state == .running }
         #expect(running?.state == .running, "round \(round)")
-        let final = await alloc.stop()["java-app"] ?? TaskState()
+        let final = await alloc.stop()["java-app"] ?? NomadHost.TaskState()
         let terminated = final.events.first { $0.type == TaskEvent.Kind.terminated }
         #expect(final.state == .dead)
         #expect(terminated?.signal != 9 && terminated?.exitCode != 137, "round \(round): \(final.summary)")
@@ -85,7 +85,7 @@ struct LifecycleTests {
       let (alloc, _) = try await harness.run(MiloHarness.testAppTask(["ignore-int"], killTimeout: .seconds(2)))
       _ = try await harness.waitForLog(alloc, containing: "running and ignoring SIGINT")
       let started = ContinuousClock.now
-      let final = await alloc.stop()["java-app"] ?? TaskState()
+      let final = await alloc.stop()["java-app"] ?? NomadHost.TaskState()
       let took = ContinuousClock.now - started
       #expect(took >= .seconds(2) && took < .seconds(5), "stop took \(took)")
       let terminated = final.events.first { $0.type == TaskEvent.Kind.terminated }

@@ -10,7 +10,7 @@ private let allocDir = "/var/nomad/alloc/a1b2"
 private func request(
   javaHome: String = "/opt/java/jdk-21", env: [String: String] = ["FOO": "bar"],
   user: TaskUser = TaskUser(name: "app", uid: 1001, gid: 1002, groups: [999, 29]), caps: [String] = [],
-  resources: Proto.TaskConfig? = nil, network: String? = nil, workDir: String? = nil,
+  resources: TaskConfig? = nil, network: String? = nil, workDir: String? = nil,
   containerID: String = "milo-a1b2-web"
 ) -> BundleRequest {
   BundleRequest(
@@ -27,8 +27,8 @@ private func request(
 private func taskConfig(
   memoryMB: Int64 = 0, memoryMaxMB: Int64 = 0, limitBytes: Int64 = 0, allocatedShares: Int64 = 0,
   linuxShares: Int64 = 0, quota: Int64 = 0, period: Int64 = 0, cpuset: String = ""
-) -> Proto.TaskConfig {
-  var config = Proto.TaskConfig()
+) -> TaskConfig {
+  var config = TaskConfig()
   config.resources.allocatedResources.memory.memoryMb = memoryMB
   config.resources.allocatedResources.memory.memoryMaxMb = memoryMaxMB
   config.resources.allocatedResources.cpu.cpuShares = allocatedShares
@@ -214,7 +214,7 @@ private func bind(_ source: String, at destination: String? = nil, readOnly: Boo
     #expect(
       resources == OCISpec.Resources(devices: [.init(allow: false, access: "rwm")], memory: nil, cpu: nil, pids: nil))
     // A task config without a resources message is the same.
-    #expect(BundleBuilder.resources(Proto.TaskConfig()) == resources)
+    #expect(BundleBuilder.resources(TaskConfig()) == resources)
   }
 
   @Test func memoryLimitWithoutSwap() {

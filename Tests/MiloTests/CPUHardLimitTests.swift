@@ -31,7 +31,7 @@ import Testing
   }
 
   @Test func nomadsOwnQuotaWins() {
-    var task = Proto.TaskConfig()
+    var task = TaskConfig()
     task.resources.linuxResources.cpuShares = 500
     let hard = CPUQuota(quota: 30_000, period: 100_000)
     #expect(BundleBuilder.resources(task, cpuQuota: hard).cpu?.quota == 30_000)

@@ -6,8 +6,8 @@ import Testing
 @testable import Milo
 
 @Suite struct EventBusTests {
-  static func config(_ id: String) -> Proto.TaskConfig {
-    var config = Proto.TaskConfig()
+  static func config(_ id: String) -> TaskConfig {
+    var config = TaskConfig()
     config.id = id
     config.allocID = "alloc-1"
     config.name = "web"
@@ -22,9 +22,9 @@ import Testing
     bus.emit(Self.config("alloc-1/web/1"), "hello", annotations: ["k": "v"])
     first.end()
     second.end()
-    var got: [[Proto.TaskEvent]] = []
+    var got: [[DriverTaskEvent]] = []
     for events in [first.events, second.events] {
-      var list: [Proto.TaskEvent] = []
+      var list: [DriverTaskEvent] = []
       for await event in events { list.append(event) }
       got.append(list)
     }

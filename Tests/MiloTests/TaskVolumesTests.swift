@@ -9,11 +9,11 @@ import Testing
   static let nobody = TaskUser(name: "nobody", uid: 65534, gid: 65534, groups: [])
 
   static func task(mounts: [(String, String, Bool, String)] = [], devices: [(String, String, String)] = [])
-    -> Proto.TaskConfig
+    -> TaskConfig
   {
-    var config = Proto.TaskConfig()
+    var config = TaskConfig()
     config.mounts = mounts.map { task, host, readOnly, propagation in
-      var mount = Proto.Mount()
+      var mount = Mount()
       mount.taskPath = task
       mount.hostPath = host
       mount.readonly = readOnly
@@ -21,7 +21,7 @@ import Testing
       return mount
     }
     config.devices = devices.map { task, host, permissions in
-      var device = Proto.Device()
+      var device = Device()
       device.taskPath = task
       device.hostPath = host
       device.cgroupPermissions = permissions

@@ -24,7 +24,7 @@ import Testing
     return JobSpec(id: "demo", type: type, groups: [GroupSpec(name: "app", restartPolicy: restart, tasks: [task])])
   }
 
-  private func types(_ state: TaskState) -> [String] { state.events.map(\.type) }
+  private func types(_ state: NomadHost.TaskState) -> [String] { state.events.map(\.type) }
 
   @Test func agentStartIsNomadsThreeLaunches() async throws {
     let host = try FakePluginHost()

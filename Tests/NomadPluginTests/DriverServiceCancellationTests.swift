@@ -16,36 +16,36 @@ import Testing
     var identity: PluginIdentity { PluginIdentity(name: "waiting", version: "0.0.1") }
     var configSchema: HCLSchema { HCLSchema([]) }
     var taskConfigSchema: HCLSchema { HCLSchema([]) }
-    var capabilities: Proto.Capabilities { Proto.Capabilities() }
+    var capabilities: DriverCapabilities { DriverCapabilities() }
 
     func waitForCancellation(_ name: String) async {
       while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
       ended.withLock { $0.append(name) }
     }
 
-    func setConfig(msgpack: [UInt8], agentConfig: Proto.AgentConfig?) async throws {}
-    func fingerprint(_ send: @Sendable (Proto.Fingerprint) async throws -> Void) async throws {
-      try await send(Proto.Fingerprint())
+    func setConfig(msgpack: [UInt8], agentConfig: AgentConfig?) async throws {}
+    func fingerprint(_ send: @Sendable (Fingerprint) async throws -> Void) async throws {
+      try await send(Fingerprint())
       await waitForCancellation("fingerprint")
     }
-    func taskEvents(_ send: @Sendable (Proto.TaskEvent) async throws -> Void) async throws {
-      try await send(Proto.TaskEvent())
+    func taskEvents(_ send: @Sendable (DriverTaskEvent) async throws -> Void) async throws {
+      try await send(DriverTaskEvent())
       await waitForCancellation("taskEvents")
     }
     func taskStats(
-      id: String, interval: Duration, _ send: @Sendable (Proto.TaskStats) async throws -> Void
+      id: String, interval: Duration, _ send: @Sendable (TaskStats) async throws -> Void
     ) async throws {
-      try await send(Proto.TaskStats())
+      try await send(TaskStats())
       await waitForCancellation("taskStats")
     }
-    func startTask(_ config: Proto.TaskConfig) async throws -> (Proto.TaskHandle, Proto.NetworkOverride?) {
+    func startTask(_ config: TaskConfig) async throws -> (TaskHandle, NetworkOverride?) {
       throw DriverError(.unimplemented, "no")
     }
-    func recoverTask(id: String, handle: Proto.TaskHandle) async throws {}
-    func waitTask(id: String) async throws -> (result: Proto.ExitResult, error: String?) { (Proto.ExitResult(), nil) }
+    func recoverTask(id: String, handle: TaskHandle) async throws {}
+    func waitTask(id: String) async throws -> (result: ExitResult, error: String?) { (ExitResult(), nil) }
     func stopTask(id: String, timeout: Duration, signal: String) async throws {}
     func destroyTask(id: String, force: Bool) async throws {}
-    func inspectTask(id: String) async throws -> Proto.TaskStatus { Proto.TaskStatus() }
+    func inspectTask(id: String) async throws -> TaskStatus { TaskStatus() }
     func signalTask(id: String, signal: String) async throws {}
     func shutdown() async {}
   }

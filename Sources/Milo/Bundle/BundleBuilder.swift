@@ -12,7 +12,7 @@ public struct BundleRequest: Sendable {
   public var env: [String: String]
   public var user: TaskUser
   public var capabilities: [String]
-  public var resources: Proto.TaskConfig?
+  public var resources: TaskConfig?
   public var networkNamespacePath: String?
   public var cgroupsPath: String
   public var workDir: String?
@@ -173,12 +173,12 @@ public enum BundleBuilder {
   /// memory when memory_max is larger), no swap, cpu shares, quota (Nomad's, else the task's hard
   /// limit) and cpuset; and the pids limit.
   static func resources(
-    _ task: Proto.TaskConfig?, pidsLimit: Int64? = nil, cpuQuota: CPUQuota? = nil,
+    _ task: TaskConfig?, pidsLimit: Int64? = nil, cpuQuota: CPUQuota? = nil,
     devices: [OCISpec.DeviceRule] = []
   ) -> OCISpec.Resources {
     var result = OCISpec.Resources(devices: [.init(allow: false, access: "rwm")] + devices)
     if let pidsLimit, pidsLimit > 0 { result.pids = .init(limit: pidsLimit) }
-    guard let task, task.hasResources else { return result }
+    guard let task, task.resources != Resources() else { return result }
     let linux = task.resources.linuxResources
     let allocated = task.resources.allocatedResources
     var limit = linux.memoryLimitBytes

@@ -34,7 +34,7 @@ public struct TaskVolumes: Sendable, Equatable {
   ]
 
   /// Validates and converts `task.mounts` and `task.devices` for a task running as `user`.
-  public static func resolve(_ task: Proto.TaskConfig, user: TaskUser) throws(TaskError) -> TaskVolumes {
+  public static func resolve(_ task: TaskConfig, user: TaskUser) throws(TaskError) -> TaskVolumes {
     var result = TaskVolumes()
     var seen: Set<String> = []
     for mount in task.mounts {
@@ -104,7 +104,7 @@ public struct TaskVolumes: Sendable, Equatable {
   }
 
   /// A host character or block device as an OCI device and the cgroup rule that allows it.
-  static func device(_ device: Proto.Device, at destination: String) throws(TaskError) -> (
+  static func device(_ device: Device, at destination: String) throws(TaskError) -> (
     device: OCISpec.Device, rule: OCISpec.DeviceRule
   ) {
     var info = stat()

@@ -11,7 +11,7 @@ extension MiloDriver {
 
   /// Stops a task this plugin instance runs under the same container id as `config` (an earlier
   /// start Nomad gave up on) and forgets it. Returns a description of what was stopped, or nil.
-  func retireKnownTask(sharing containerID: String, with config: Proto.TaskConfig) async -> String? {
+  func retireKnownTask(sharing containerID: String, with config: TaskConfig) async -> String? {
     guard let old = await tasks.first(where: { $0.state.containerID == containerID }), old.id != config.id else {
       return nil
     }
@@ -36,7 +36,7 @@ extension MiloDriver {
 
   /// Before a start: stops and removes whatever an earlier start of the same task left under the
   /// container id, logging a warning and emitting a task event that say what was cleaned.
-  func cleanBeforeStart(_ config: Proto.TaskConfig, plan: LaunchPlan) async {
+  func cleanBeforeStart(_ config: TaskConfig, plan: LaunchPlan) async {
     let retired = await retireKnownTask(sharing: plan.containerID, with: config)
     let leftover = Leftover.find(containerID: plan.containerID, stateDir: currentConfig.stateDir)
     guard retired != nil || !leftover.isEmpty else { return }
@@ -88,8 +88,8 @@ extension MiloDriver {
   }
 
   /// A config that addresses events to the task a Nomad task id names.
-  static func eventConfig(taskID: String) -> Proto.TaskConfig {
-    var config = Proto.TaskConfig()
+  static func eventConfig(taskID: String) -> TaskConfig {
+    var config = TaskConfig()
     config.id = taskID
     let parts = taskID.split(separator: "/", omittingEmptySubsequences: false)
     if parts.count >= 3 {

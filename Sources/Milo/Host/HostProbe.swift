@@ -69,28 +69,24 @@ public struct HostProbe: Sendable {
   }
 
   /// The fingerprint Nomad shows for the node (`driver.milo.*` attributes and health).
-  public static func fingerprint(_ report: HostReport, version: String) -> Proto.Fingerprint {
-    var response = Proto.Fingerprint()
-    func attr(_ value: Proto.Attribute.OneOf_Value) -> Proto.Attribute {
-      var attribute = Proto.Attribute()
-      attribute.value = value
-      return attribute
-    }
-    response.attributes["driver.milo"] = attr(.boolVal(report.isHealthy))
-    response.attributes["driver.milo.version"] = attr(.stringVal(version))
-    response.attributes["driver.milo.cgroup"] = attr(.stringVal(report.cgroup.rawValue))
+  public static func fingerprint(_ report: HostReport, version: String) -> Fingerprint {
+    var response = Fingerprint()
+    func attr(_ value: Attribute.Value) -> Attribute { Attribute(value) }
+    response.attributes["driver.milo"] = attr(.bool(report.isHealthy))
+    response.attributes["driver.milo.version"] = attr(.string(version))
+    response.attributes["driver.milo.cgroup"] = attr(.string(report.cgroup.rawValue))
     if let version = report.cgroup.version {
-      response.attributes["driver.milo.cgroup.version"] = attr(.stringVal(version))
+      response.attributes["driver.milo.cgroup.version"] = attr(.string(version))
     }
     if let runtime = report.runtime {
-      response.attributes["driver.milo.runtime"] = attr(.stringVal(runtime.name))
-      response.attributes["driver.milo.runtime.version"] = attr(.stringVal(runtime.versionNumber))
+      response.attributes["driver.milo.runtime"] = attr(.string(runtime.name))
+      response.attributes["driver.milo.runtime.version"] = attr(.string(runtime.versionNumber))
     }
     if let java = report.defaultJava {
-      response.attributes["driver.milo.java.version"] = attr(.stringVal(java.version))
-      response.attributes["driver.milo.java.vendor"] = attr(.stringVal(java.vendor))
-      response.attributes["driver.milo.java.runtime"] = attr(.stringVal(java.runtimeVersion))
-      response.attributes["driver.milo.java.home"] = attr(.stringVal(java.home))
+      response.attributes["driver.milo.java.version"] = attr(.string(java.version))
+      response.attributes["driver.milo.java.vendor"] = attr(.string(java.vendor))
+      response.attributes["driver.milo.java.runtime"] = attr(.string(java.runtimeVersion))
+      response.attributes["driver.milo.java.home"] = attr(.string(java.home))
     }
     if report.isHealthy {
       response.health = .healthy

@@ -29,7 +29,7 @@ public struct LaunchPlanner {
   /// The binary to run as the container's first process (nil: the JVM is the first process).
   var initBinary: InitBinary? = nil
 
-  func plan(for task: Proto.TaskConfig) throws -> LaunchPlan {
+  func plan(for task: TaskConfig) throws -> LaunchPlan {
     let options: TaskOptions
     do {
       options = try TaskOptions.decode([UInt8](task.msgpackDriverConfig))
@@ -73,9 +73,7 @@ public struct LaunchPlanner {
     let containerID = Self.containerID(for: task.id)
     let paths = TaskPaths(stateDir: config.stateDir, containerID: containerID)
     let cgroupsPath = paths.cgroup
-    let network =
-      task.hasNetworkIsolationSpec && task.networkIsolationSpec.mode == .group
-      ? task.networkIsolationSpec.path : nil
+    let network = task.networkIsolation.flatMap { $0.mode == .group ? $0.path : nil }
     let spec = BundleBuilder.spec(
       for: BundleRequest(
         containerID: containerID, bundleDir: paths.bundle, taskDir: taskDir,

@@ -5,7 +5,7 @@ import NomadPlugin
 /// One task milo runs: its handle state, its supervisor, and its exit once known.
 public actor MiloTask {
   public nonisolated let id: String
-  public nonisolated let config: Proto.TaskConfig
+  public nonisolated let config: TaskConfig
   public nonisolated let state: DriverState
   private let supervisor: (any ContainerSupervisor)?
   private var exit: ExitRecord?
@@ -13,7 +13,7 @@ public actor MiloTask {
   private var waiters: [CheckedContinuation<Void, Never>] = []
   private var onExit: (@Sendable (ExitRecord) -> Void)?
 
-  init(config: Proto.TaskConfig, state: DriverState, supervisor: (any ContainerSupervisor)?) {
+  init(config: TaskConfig, state: DriverState, supervisor: (any ContainerSupervisor)?) {
     self.id = config.id
     self.config = config
     self.state = state
@@ -59,7 +59,7 @@ public actor MiloTask {
   public var exitRecord: ExitRecord? { exit }
 
   /// Waits for the exit; many callers may wait at once.
-  public func wait() async -> (result: Proto.ExitResult, error: String?) {
+  public func wait() async -> (result: ExitResult, error: String?) {
     if exit == nil {
       await withCheckedContinuation { waiters.append($0) }
     }
@@ -88,8 +88,8 @@ public actor MiloTask {
     supervisor?.terminate()
   }
 
-  static func result(_ record: ExitRecord?) -> Proto.ExitResult {
-    var result = Proto.ExitResult()
+  static func result(_ record: ExitRecord?) -> ExitResult {
+    var result = ExitResult()
     guard let record else { return result }
     result.exitCode = Int32(clamping: record.exitCode)
     result.signal = Int32(clamping: record.signal)
@@ -98,15 +98,14 @@ public actor MiloTask {
   }
 
   /// The status Nomad shows for InspectTask.
-  public func status() -> Proto.TaskStatus {
-    var status = Proto.TaskStatus()
+  public func status() -> TaskStatus {
+    var status = TaskStatus()
     status.id = id
     status.name = config.name
     status.state = exit == nil ? .running : .exited
-    status.startedAt = .init(seconds: state.startedAt / 1_000_000_000, nanos: Int32(state.startedAt % 1_000_000_000))
+    status.startedAt = Timestamp(nanoseconds: state.startedAt)
     if let exit {
-      status.completedAt = .init(
-        seconds: exit.finishedAt / 1_000_000_000, nanos: Int32(exit.finishedAt % 1_000_000_000))
+      status.completedAt = Timestamp(nanoseconds: exit.finishedAt)
       status.result = Self.result(exit)
     }
     return status

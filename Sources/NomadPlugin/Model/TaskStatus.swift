@@ -7,6 +7,11 @@ public struct Timestamp: Sendable, Equatable {
     self.seconds = seconds
     self.nanos = nanos
   }
+
+  /// The timestamp `nanoseconds` after the Unix epoch.
+  public init(nanoseconds: Int64) {
+    self.init(seconds: nanoseconds / 1_000_000_000, nanos: Int32(nanoseconds % 1_000_000_000))
+  }
 }
 
 /// What `InspectTask` answers (Go: `drivers.TaskStatus`).

@@ -163,7 +163,7 @@ struct HarnessError: Error, CustomStringConvertible {
   init(_ description: String) { self.description = description }
 }
 
-extension TaskState {
+extension NomadHost.TaskState {
   /// A short summary for failure messages.
   var summary: String {
     "state=\(state) failed=\(failed) events=\(events.map { "\($0.type): \($0.displayMessage)" })"
