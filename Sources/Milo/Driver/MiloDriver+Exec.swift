@@ -23,8 +23,7 @@ extension MiloDriver {
   func startExec(_ task: MiloTask, command: [String], tty: Bool, stdin: Bool) async throws -> ExecProcess {
     guard !command.isEmpty else { throw DriverError.invalidArgument("exec: the command is empty") }
     do {
-      return try await ExecProcess.start(
-        state: task.state, user: try execUser(task), command: command, tty: tty, stdin: stdin)
+      return try await runtime.exec(task.state, user: try execUser(task), command: command, tty: tty, stdin: stdin)
     } catch let error as DriverError {
       throw error
     } catch {

@@ -21,24 +21,18 @@ extension MiloDriver {
       _ = await old.signal(Self.leftoverStopSignal)
       if await !old.wait(timeout: Self.leftoverStopGrace) {
         await old.terminate()
-        if await !old.wait(timeout: .seconds(10)) { kill(old.state.supervisorPid, SIGKILL) }
+        if await !old.wait(timeout: .seconds(10)) { await old.killSupervisor() }
       }
     }
     await tasks.remove(old.id)
     return description
   }
 
-  /// Removes everything `leftover` describes: a running container is sent `signal` and, after
-  /// `grace`, killed; then its supervisor, runtime state, cgroup and state dir are removed.
-  func clean(_ leftover: Leftover, runtimePath: String, signal: Int32?, grace: Duration) async {
-    await leftover.clean(runtimePath: runtimePath, signal: signal, grace: grace)
-  }
-
   /// Before a start: stops and removes whatever an earlier start of the same task left under the
   /// container id, logging a warning and emitting a task event that say what was cleaned.
   func cleanBeforeStart(_ config: TaskConfig, plan: LaunchPlan) async {
     let retired = await retireKnownTask(sharing: plan.containerID, with: config)
-    let leftover = Leftover.find(containerID: plan.containerID, stateDir: currentConfig.stateDir)
+    let leftover = runtime.findLeftover(containerID: plan.containerID, stateDir: currentConfig.stateDir)
     guard retired != nil || !leftover.isEmpty else { return }
     let state = leftover.isRunning ? "a running" : "a stopped"
     var found = [retired, leftover.isEmpty ? nil : leftover.summary].compactMap { $0 }.joined(separator: "; ")
@@ -50,7 +44,7 @@ extension MiloDriver {
         : "") + " removed its container, cgroup and state"
     logger.warning(
       "\(message)", metadata: ["task_id": "\(config.id)", "container": "\(plan.containerID)"])
-    await clean(
+    await runtime.clean(
       leftover, runtimePath: plan.runtime.path, signal: Self.leftoverStopSignal, grace: Self.leftoverStopGrace)
     events.emit(config, message, annotations: ["container": plan.containerID])
   }
@@ -66,9 +60,9 @@ extension MiloDriver {
   private func destroyUnknownLocked(id: String, force: Bool) async throws {
     let stateDir = currentConfig.stateDir
     var cleaned: [Leftover] = []
-    let current = Leftover.find(containerID: LaunchPlanner.containerID(for: id), stateDir: stateDir)
+    let current = runtime.findLeftover(containerID: LaunchPlanner.containerID(for: id), stateDir: stateDir)
     if !current.isEmpty && current.owner == id { cleaned.append(current) }
-    let legacy = Leftover.find(containerID: LaunchPlanner.legacyContainerID(for: id), stateDir: stateDir)
+    let legacy = runtime.findLeftover(containerID: LaunchPlanner.legacyContainerID(for: id), stateDir: stateDir)
     if !legacy.isEmpty { cleaned.append(legacy) }
     guard !cleaned.isEmpty else { return }
     if !force, let running = cleaned.first(where: \.isRunning) {
@@ -82,7 +76,7 @@ extension MiloDriver {
       let message =
         "Removed container \(leftover.containerID) of task \(id), which this plugin instance did not know (\(leftover.summary))"
       logger.warning("\(message)", metadata: ["task_id": "\(id)"])
-      await clean(leftover, runtimePath: runtimePath, signal: nil, grace: .zero)
+      await runtime.clean(leftover, runtimePath: runtimePath, signal: nil, grace: .zero)
       events.emit(Self.eventConfig(taskID: id), message, annotations: ["container": leftover.containerID])
     }
   }

@@ -40,15 +40,15 @@ extension MiloDriver {
       await task.terminate()
       if await !task.wait(timeout: .seconds(10)) {
         logger.warning("supervisor did not finish; removing the container directly", metadata: ["task_id": "\(id)"])
-        kill(task.state.supervisorPid, SIGKILL)
+        await task.killSupervisor()
       }
     }
     // A later start of the same task reuses the container id and state dir: leave those alone.
     let state = task.state
     try await containerLocks.withLock(state.containerID) {
-      if Self.owns(id, state) {
-        Self.removeContainer(state)
-        try? FileManager.default.removeItem(atPath: state.taskStateDir)
+      if self.owns(id, state) {
+        self.runtime.removeContainer(state)
+        self.runtime.removeState(taskStateDir: state.taskStateDir)
       }
     }
     await tasks.remove(id)
@@ -56,18 +56,9 @@ extension MiloDriver {
 
   /// Whether task `id` still owns its container id and state dir (a later start of the same
   /// task takes both over and records its own id).
-  static func owns(_ id: String, _ state: DriverState) -> Bool {
-    let owner = Posix.readText(Leftover.ownerFile(state.taskStateDir))?.trimmingCharacters(in: .whitespacesAndNewlines)
+  func owns(_ id: String, _ state: DriverState) -> Bool {
+    let owner = runtime.owner(state)
     return owner == nil || owner == id
-  }
-
-  /// Deletes the container if the supervisor could not (it normally does on exit).
-  static func removeContainer(_ state: DriverState) {
-    let stateFile = state.runtimeRoot + "/" + state.containerID
-    guard FileManager.default.fileExists(atPath: stateFile) else { return }
-    _ = try? Spawn.run(
-      [state.runtimePath, "--root", state.runtimeRoot, "delete", "--force", state.containerID],
-      environment: currentEnvironment())
   }
 
   public func inspectTask(id: String) async throws -> TaskStatus {
@@ -105,8 +96,8 @@ extension MiloDriver {
     }
     var config = handle.config
     if config.id.isEmpty { config.id = id }
-    if let supervisor = SupervisorProcess.attach(pid: state.supervisorPid, startTicks: state.supervisorStartTicks) {
-      let task = MiloTask(config: config, state: state, supervisor: supervisor)
+    if let supervisor = runtime.attach(state) {
+      let task = MiloTask(config: config, state: state, supervisor: supervisor, runtime: runtime)
       guard await tasks.insert(task) else {
         supervisor.release()
         return
@@ -116,14 +107,14 @@ extension MiloDriver {
       return
     }
     // The supervisor is gone. If it recorded the exit, report that; otherwise the task is lost.
-    guard FileManager.default.fileExists(atPath: state.taskStateDir + "/exit") else {
-      if Self.owns(id, state) { Self.removeContainer(state) }
+    guard runtime.hasExitRecord(state) else {
+      if owns(id, state) { runtime.removeContainer(state) }
       throw DriverError(
         .failedPrecondition,
         "cannot recover task \(id): its milo supervisor (pid \(state.supervisorPid)) is gone and recorded no exit;"
           + " the container was removed and Nomad will restart the task")
     }
-    let task = MiloTask(config: config, state: state, supervisor: nil)
+    let task = MiloTask(config: config, state: state, supervisor: nil, runtime: runtime)
     _ = await tasks.insert(task)
     await monitor(task)
     logger.info("recovered exited task", metadata: ["task_id": "\(id)"])

@@ -53,40 +53,32 @@ extension MiloDriver {
     // container (running or not), its supervisor and its state behind. Replace them.
     await cleanBeforeStart(config, plan: plan)
 
-    let fm = FileManager.default
     do {
-      try fm.createDirectory(
-        atPath: plan.taskStateDir, withIntermediateDirectories: true,
-        attributes: [.posixPermissions: 0o700])
-      try Posix.writeFileAtomically(Leftover.ownerFile(plan.taskStateDir), config.id + "\n")
-      try fm.createDirectory(
-        atPath: plan.runtimeRoot, withIntermediateDirectories: true,
-        attributes: [.posixPermissions: 0o700])
-      try BundleBuilder.write(plan.spec, to: plan.bundleDir)
+      try runtime.prepare(plan, taskID: config.id)
     } catch {
-      try? fm.removeItem(atPath: plan.taskStateDir)
-      throw DriverError(.internalError, "failed to prepare the container bundle in \(plan.taskStateDir): \(error)")
+      runtime.removeState(taskStateDir: plan.paths.stateDir)
+      throw DriverError(.internalError, "failed to prepare the container bundle in \(plan.paths.stateDir): \(error)")
     }
 
-    let launched: (SupervisorProcess, containerPid: Int32)
+    let launched: (supervisor: any ContainerSupervisor, containerPid: Int32)
     do {
-      launched = try await SupervisorProcess.launch(executable: executable, options: plan.supervisorOptions)
+      launched = try await runtime.start(plan)
     } catch {
-      try? fm.removeItem(atPath: plan.taskStateDir)
+      runtime.removeState(taskStateDir: plan.paths.stateDir)
       let message = "failed to start the container for task \(config.name): \(error)"
       logger.error("\(message)")
-      CgroupMode.removeTaskCgroups(CgroupParent.taskPath(plan.containerID))
+      runtime.removeTaskCgroups(containerID: plan.containerID)
       // The inputs were valid, so the failure may be transient: let Nomad's restart policy retry.
       throw DriverError(.internalError, message, recoverable: true)
     }
     let (supervisor, containerPid) = launched
     let state = DriverState(
       version: DriverState.currentVersion, taskID: config.id, containerID: plan.containerID,
-      taskStateDir: plan.taskStateDir, supervisorPid: supervisor.pid,
+      taskStateDir: plan.paths.stateDir, supervisorPid: supervisor.pid,
       supervisorStartTicks: supervisor.startTicks, containerPid: containerPid,
-      startedAt: Posix.wallNanos(), runtimePath: plan.runtime.path, runtimeRoot: plan.runtimeRoot,
+      startedAt: Posix.wallNanos(), runtimePath: plan.runtime.path, runtimeRoot: plan.paths.runtimeRoot,
       javaHome: plan.java.home, javaVersion: plan.java.version)
-    let task = MiloTask(config: config, state: state, supervisor: supervisor)
+    let task = MiloTask(config: config, state: state, supervisor: supervisor, runtime: runtime)
     _ = await tasks.insert(task)
     return task
   }

@@ -11,7 +11,7 @@ extension MiloDriver {
     id: String, interval: Duration, _ send: @Sendable (TaskStats) async throws -> Void
   ) async throws {
     let task = try await task(id)
-    let reader = CgroupStats(mode: report.cgroup, path: CgroupParent.taskPath(task.state.containerID))
+    let reader = runtime.stats(task.state, cgroup: report.cgroup)
     var builder = TaskStatsBuilder(taskID: id, totalComputeMHz: Self.nodeComputeMHz)
     let period = Self.statsPeriod(interval)
     let clock = ContinuousClock()

@@ -37,9 +37,10 @@ public final class MiloDriver: NomadDriver {
   let containerLocks = ContainerLocks()
   let events = EventBus()
   let logger: Logger
-  /// The per-task helper (`milo.d/milo-task`), else this binary: each task's supervisor and
-  /// its container's init.
-  let executable: String
+  /// The container world: every container, supervisor and state-dir operation goes through it.
+  let runtime: any ContainerRuntime
+  /// Inspects the host for a plugin config (`HostProbe` outside tests).
+  let probe: @Sendable (PluginConfig) -> HostReport
   /// How often the fingerprint re-checks the host.
   let fingerprintPeriod: Duration
   /// The helper (or this binary) as each container's init; nil when task users could not run it.
@@ -48,23 +49,36 @@ public final class MiloDriver: NomadDriver {
   let initBinaryProblem: String?
 
   /// `executable` is the plugin binary; the helper beside it is used when it is there.
-  public init(logger: Logger, executable: String, fingerprintPeriod: Duration = .seconds(30)) {
-    self.logger = logger
+  public convenience init(logger: Logger, executable: String, fingerprintPeriod: Duration = .seconds(30)) {
     let helper = TaskHelper.locate(plugin: executable)
-    self.executable = helper.path
-    self.fingerprintPeriod = fingerprintPeriod
     if let reason = helper.fallbackReason {
       logger.info("tasks are supervised by the plugin binary itself: \(reason)")
     } else {
       logger.info("per-task helper", metadata: ["path": "\(helper.path)"])
     }
     let initBinary = InitBinary.current(executable: helper.path)
-    self.initBinary = initBinary
-    initBinaryProblem = initBinary == nil ? InitBinary.problem(with: helper.path) : nil
+    let initBinaryProblem = initBinary == nil ? InitBinary.problem(with: helper.path) : nil
     if let problem = initBinaryProblem {
       logger.warning(
         "\(problem): containers run the JVM as their first process, where signals without a JVM handler are discarded")
     }
+    self.init(
+      logger: logger, runtime: CrunRuntime(executable: helper.path), probe: { HostProbe(config: $0).probe() },
+      initBinary: initBinary, initBinaryProblem: initBinaryProblem, fingerprintPeriod: fingerprintPeriod)
+  }
+
+  /// A driver over `runtime` that learns about the host from `probe`: the seam that lets the
+  /// lifecycle logic run against a fake runtime in tests.
+  init(
+    logger: Logger, runtime: any ContainerRuntime, probe: @escaping @Sendable (PluginConfig) -> HostReport,
+    initBinary: InitBinary?, initBinaryProblem: String?, fingerprintPeriod: Duration = .seconds(30)
+  ) {
+    self.logger = logger
+    self.runtime = runtime
+    self.probe = probe
+    self.initBinary = initBinary
+    self.initBinaryProblem = initBinaryProblem
+    self.fingerprintPeriod = fingerprintPeriod
   }
 
   // MARK: Configuration and fingerprinting
@@ -73,7 +87,7 @@ public final class MiloDriver: NomadDriver {
     let config = try PluginConfig.decode(msgpack)
     try checkPaths(config)
     guard agentConfig != nil else { return }  // Validation only: no side effects.
-    let report = HostProbe(config: config).probe()
+    let report = probe(config)
     settings.withLock {
       $0.config = config
       $0.configured = true
@@ -111,7 +125,7 @@ public final class MiloDriver: NomadDriver {
 
   /// Re-probes the host and returns the new report.
   func refreshReport() -> HostReport {
-    let report = HostProbe(config: currentConfig).probe()
+    let report = probe(currentConfig)
     settings.withLock { $0.report = report }
     return report
   }

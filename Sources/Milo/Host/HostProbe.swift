@@ -11,6 +11,11 @@ public struct HostReport: Sendable, Equatable {
   public var problems: [String]
   /// What the Java search looked at, for error messages.
   public var javaSearched: String
+  /// Whether the plugin runs as root (it must, to create containers).
+  public var isRoot: Bool
+
+  /// What the operator reads when the plugin does not run as root.
+  public static let notRootProblem = "milo must run as root to create containers; run the Nomad client as root."
 
   public var isHealthy: Bool { problems.isEmpty }
 }
@@ -28,9 +33,8 @@ public struct HostProbe: Sendable {
 
   public func probe() -> HostReport {
     var problems: [String] = []
-    if geteuid() != 0 {
-      problems.append("milo must run as root to create containers; run the Nomad client as root.")
-    }
+    let isRoot = geteuid() == 0
+    if !isRoot { problems.append(HostReport.notRootProblem) }
     var runtime: OCIRuntime?
     do {
       runtime = try OCIRuntime.locate(
@@ -65,7 +69,7 @@ public struct HostProbe: Sendable {
     }
     return HostReport(
       runtime: runtime, javas: javas, defaultJava: defaultJava, cgroup: cgroup, problems: problems,
-      javaSearched: discovery.searchedDescription)
+      javaSearched: discovery.searchedDescription, isRoot: isRoot)
   }
 
   /// The fingerprint Nomad shows for the node (`driver.milo.*` attributes and health).

@@ -23,8 +23,8 @@ protocol ContainerRuntime: Sendable {
   func removeState(taskStateDir: String)
   /// Removes the task cgroups a failed start left.
   func removeTaskCgroups(containerID: String)
-  /// The container's resource usage source.
-  func stats(_ state: DriverState) -> CgroupStats
+  /// The container's resource usage source, on a host with cgroup mode `cgroup`.
+  func stats(_ state: DriverState, cgroup: CgroupMode) -> CgroupStats
   /// Runs a command in the running container.
   func exec(
     _ state: DriverState, user: String, command: [String], tty: Bool, stdin: Bool

@@ -13,6 +13,8 @@ protocol ContainerSupervisor: Sendable {
   @discardableResult func forward(signal: Int32) -> Bool
   /// Asks it to kill the container and finish.
   func terminate()
+  /// Kills the supervisor itself, when it did not finish after `terminate()`.
+  func kill()
   /// Collects its exit status when it is our child.
   func reap()
   /// Releases what watching it holds (its pidfd).

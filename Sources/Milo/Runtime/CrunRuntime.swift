@@ -7,8 +7,6 @@ import MiloSupervisor
 struct CrunRuntime: ContainerRuntime {
   /// The binary that runs `supervise` (`milo.d/milo-task`, else the plugin itself).
   var executable: String
-  /// The host's cgroup mode, for stats.
-  var cgroup: CgroupMode
 
   func prepare(_ plan: LaunchPlan, taskID: String) throws {
     let fm = FileManager.default
@@ -56,7 +54,7 @@ struct CrunRuntime: ContainerRuntime {
     CgroupMode.removeTaskCgroups(CgroupParent.taskPath(containerID))
   }
 
-  func stats(_ state: DriverState) -> CgroupStats {
+  func stats(_ state: DriverState, cgroup: CgroupMode) -> CgroupStats {
     CgroupStats(mode: cgroup, path: state.paths.cgroup)
   }
 

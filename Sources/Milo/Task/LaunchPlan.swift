@@ -4,10 +4,8 @@ import NomadPlugin
 
 /// Everything decided about a task before its container is created.
 struct LaunchPlan: Sendable {
-  var containerID: String
-  var taskStateDir: String
-  var bundleDir: String
-  var runtimeRoot: String
+  /// The task's state directory layout and cgroup path.
+  var paths: TaskPaths
   var runtime: OCIRuntime
   var java: JavaRuntime
   var spec: OCISpec
@@ -15,10 +13,7 @@ struct LaunchPlan: Sendable {
   /// What the task's author should know, shown as task events (the task still starts).
   var warnings: [String] = []
 
-  /// The task's state directory layout and cgroup path.
-  var paths: TaskPaths {
-    TaskPaths(taskStateDir: taskStateDir, runtimeRoot: runtimeRoot, containerID: containerID)
-  }
+  var containerID: String { paths.containerID }
 }
 
 /// Validates a task's inputs against the host and plans its container. Throws `TaskError` or
@@ -54,9 +49,7 @@ public struct LaunchPlanner {
       throw HostProblem(
         report.problems.first ?? "the OCI runtime \(config.runtime) is not available on this host")
     }
-    guard geteuid() == 0 else {
-      throw HostProblem("milo must run as root to create containers; run the Nomad client as root.")
-    }
+    guard report.isRoot else { throw HostProblem(HostReport.notRootProblem) }
     let user = try TaskUser.resolve(task.user.isEmpty ? config.defaultUser : task.user)
     for cap in options.capAdd where !config.allowCaps.contains(cap) {
       throw TaskError(
@@ -97,9 +90,8 @@ public struct LaunchPlanner {
       hideMount: CgroupMode.hiddenUnifiedMount(for: report.cgroup), oomFile: oomFile,
       containerInit: initBinary != nil, cgroupParent: report.cgroup == .none ? nil : CgroupParent.milo)
     return LaunchPlan(
-      containerID: containerID, taskStateDir: paths.stateDir, bundleDir: paths.bundle,
-      runtimeRoot: paths.runtimeRoot, runtime: runtime, java: java, spec: spec,
-      supervisorOptions: supervisor, warnings: volumes.warnings)
+      paths: paths, runtime: runtime, java: java, spec: spec, supervisorOptions: supervisor,
+      warnings: volumes.warnings)
   }
 
   /// The task's pids limit: its own within the plugin's bound, else the plugin's (nil: none).

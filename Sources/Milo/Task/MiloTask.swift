@@ -8,16 +8,23 @@ public actor MiloTask {
   public nonisolated let config: TaskConfig
   public nonisolated let state: DriverState
   private let supervisor: (any ContainerSupervisor)?
+  /// Where the supervisor's exit record is read from.
+  private let runtime: any ContainerRuntime
   private var exit: ExitRecord?
   private var exitError: String?
-  private var waiters: [CheckedContinuation<Void, Never>] = []
+  /// Callers waiting for the exit, by a number that lets a cancelled wait leave.
+  private var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+  private var nextWaiter = 0
   private var onExit: (@Sendable (ExitRecord) -> Void)?
 
-  init(config: TaskConfig, state: DriverState, supervisor: (any ContainerSupervisor)?) {
+  init(
+    config: TaskConfig, state: DriverState, supervisor: (any ContainerSupervisor)?, runtime: any ContainerRuntime
+  ) {
     self.id = config.id
     self.config = config
     self.state = state
     self.supervisor = supervisor
+    self.runtime = runtime
   }
 
   /// Starts watching the supervisor; `onExit` runs once with the recorded exit.
@@ -36,7 +43,7 @@ public actor MiloTask {
 
   private func finish() {
     guard exit == nil else { return }
-    if let text = Posix.readText(state.paths.exitRecord), let record = ExitRecord(text: text) {
+    if let record = runtime.exitRecord(state) {
       exit = record
       if let startError = record.startError { exitError = startError }
     } else {
@@ -47,9 +54,31 @@ public actor MiloTask {
     }
     supervisor?.release()
     if let exit { onExit?(exit) }
-    let pending = waiters
-    waiters = []
+    let pending = waiters.values
+    waiters = [:]
     pending.forEach { $0.resume() }
+  }
+
+  /// Suspends until the exit is known or the calling task is cancelled.
+  private func untilExit() async {
+    guard exit == nil else { return }
+    let number = nextWaiter
+    nextWaiter += 1
+    await withTaskCancellationHandler {
+      await withCheckedContinuation { continuation in
+        if exit != nil || Task.isCancelled {
+          continuation.resume()
+        } else {
+          waiters[number] = continuation
+        }
+      }
+    } onCancel: {
+      Task { await self.leave(number) }
+    }
+  }
+
+  private func leave(_ number: Int) {
+    waiters.removeValue(forKey: number)?.resume()
   }
 
   /// Whether the task is still running.
@@ -58,10 +87,12 @@ public actor MiloTask {
   /// The exit, once known.
   public var exitRecord: ExitRecord? { exit }
 
-  /// Waits for the exit; many callers may wait at once.
-  public func wait() async -> (result: ExitResult, error: String?) {
-    if exit == nil {
-      await withCheckedContinuation { waiters.append($0) }
+  /// Waits for the exit; many callers may wait at once. Throws `CancellationError` when the
+  /// caller is cancelled first.
+  public func wait() async throws -> (result: ExitResult, error: String?) {
+    while exit == nil {
+      try Task.checkCancellation()
+      await untilExit()
     }
     return (Self.result(exit), exitError)
   }
@@ -69,11 +100,19 @@ public actor MiloTask {
   /// Waits at most `timeout` for the exit; returns whether it happened.
   public func wait(timeout: Duration) async -> Bool {
     if exit != nil { return true }
-    let deadline = ContinuousClock.now + timeout
-    while exit == nil && ContinuousClock.now < deadline {
-      try? await Task.sleep(for: .milliseconds(10))
+    await withTaskGroup(of: Void.self) { group in
+      group.addTask { await self.untilExit() }
+      group.addTask { try? await Task.sleep(for: timeout) }
+      await group.next()
+      group.cancelAll()
     }
     return exit != nil
+  }
+
+  /// Kills the supervisor itself, when it did not finish after `terminate()`.
+  public func killSupervisor() {
+    guard exit == nil else { return }
+    supervisor?.kill()
   }
 
   /// Delivers a signal to the application through its supervisor.

@@ -92,6 +92,11 @@ public struct SupervisorProcess: Sendable {
     if pidfd >= 0 { _ = milo_pidfd_send_signal(pidfd, SupervisorContract.terminateSignal) }
   }
 
+  /// Kills the supervisor itself (SIGKILL through its pidfd, so never a reused pid).
+  public func kill() {
+    if pidfd >= 0 { _ = milo_pidfd_send_signal(pidfd, SIGKILL) }
+  }
+
   /// Collects the exit status if the supervisor is our child (it is not after a plugin restart).
   public func reap() {
     var status: Int32 = 0
