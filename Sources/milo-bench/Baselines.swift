@@ -1,4 +1,5 @@
 import Foundation
+import Milo
 import MiloSupervisor
 
 #if canImport(Glibc)
@@ -57,7 +58,7 @@ struct ContainerTemplate: Sendable {
     let initPrefix = args.first == "/.milo/init" ? Array(args.prefix(2)) : []
     return ContainerTemplate(
       configJSON: data, rootfsLinks: links, args: Array(args.dropFirst(initPrefix.count)), initPrefix: initPrefix,
-      runtime: runtime, hideMount: Machine.hiddenCgroupMount())
+      runtime: runtime, hideMount: CgroupMode.hiddenUnifiedMount(for: .detect()))
   }
 }
 
@@ -104,7 +105,8 @@ final class DirectRunner: Sendable {
     try data.write(to: URL(fileURLWithPath: bundle + "/config.json"))
     let spawnedAt = Clock.mono()
     let pid = try Spawn.start(
-      [template.runtime, "--root", root + "/runtime", "run", "--bundle", bundle, id],
+      RuntimeCommand(path: template.runtime, root: root + "/runtime").runAttachedArguments(
+        containerID: id, bundle: bundle),
       environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"],
       stdio: Spawn.Stdio(stdin: -1, stdout: stdout, stderr: stderr), hideMount: template.hideMount)
     return Container(id: id, pid: pid, spawnedAt: spawnedAt)
@@ -114,24 +116,16 @@ final class DirectRunner: Sendable {
   func finish(_ container: Container) async -> Int32 {
     let pid = container.pid
     let status = await Self.onThread { Spawn.waitFor(pid) }
-    _ = runCommand([template.runtime, "--root", root + "/runtime", "delete", "--force", container.id])
+    _ = try? RuntimeCommand(path: template.runtime, root: root + "/runtime").delete(containerID: container.id)
     try? FileManager.default.removeItem(atPath: root + "/" + container.id)
-    Self.removeCgroups("/\(Self.cgroupParent)/\(container.id)")
+    CgroupMode.removeTaskCgroups("/\(Self.cgroupParent)/\(container.id)")
     return Spawn.exitCode(status)
   }
 
   /// Removes the clones' cgroup parent (after every clone is gone) and the bundles' root.
   func cleanup() {
-    Self.removeCgroups("/\(Self.cgroupParent)")
+    CgroupMode.removeTaskCgroups("/\(Self.cgroupParent)")
     try? FileManager.default.removeItem(atPath: root)
-  }
-
-  static func removeCgroups(_ path: String) {
-    let base = "/sys/fs/cgroup"
-    for hierarchy in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] {
-      rmdir(base + "/" + hierarchy + path)
-    }
-    rmdir(base + path)
   }
 
   /// Runs blocking work on a new thread.

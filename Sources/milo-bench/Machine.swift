@@ -1,4 +1,5 @@
 import Foundation
+import Milo
 import MiloSupervisor
 
 #if canImport(Glibc)
@@ -37,7 +38,9 @@ struct Machine {
       .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
       ?? "unknown"
     let crun =
-      which("crun").flatMap { runCommand([$0, "--version"])?.output.split(separator: "\n").first }
+      which("crun").flatMap {
+        runCommand(RuntimeCommand(path: $0).versionArguments)?.output.split(separator: "\n").first
+      }
       .map(String.init) ?? "not found"
     let javaPath = which("java").map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path } ?? "java"
     let java =
@@ -63,7 +66,7 @@ struct Machine {
     return Machine(
       date: formatter.string(from: Date()), cpus: sysconf(Int32(_SC_NPROCESSORS_ONLN)),
       memory: String(format: "%.1f GiB", totalKB / 1_048_576), kernel: kernel, cpuModel: cpuModel,
-      cgroup: cgroupMode(), crun: crun, java: java, javaPath: javaPath, loadAverage: load, milo: milo,
+      cgroup: CgroupMode.detect().rawValue, crun: crun, java: java, javaPath: javaPath, loadAverage: load, milo: milo,
       commit: commit)
   }
 
@@ -82,33 +85,5 @@ struct Machine {
         ["milo binary", "`\(milo)` (working tree at commit \(commit))"],
         ["load average at start (1/5/15 min)", loadAverage],
       ])
-  }
-
-  // MARK: - cgroups
-
-  /// The filesystem type mounted at `path` (from /proc/self/mountinfo), if it is a mount point.
-  static func filesystemType(_ path: String) -> String? {
-    var type: String?
-    for line in (Posix.readText("/proc/self/mountinfo") ?? "").split(separator: "\n") {
-      let halves = line.components(separatedBy: " - ")
-      guard halves.count == 2 else { continue }
-      let fields = halves[0].split(separator: " ")
-      guard fields.count > 4, fields[4] == path else { continue }
-      type = halves[1].split(separator: " ").first.map(String.init)
-    }
-    return type
-  }
-
-  /// `v2`, `v1`, `hybrid` (v1 controllers plus cgroup2 at /sys/fs/cgroup/unified) or `none`.
-  static func cgroupMode() -> String {
-    guard let root = filesystemType("/sys/fs/cgroup") else { return "none" }
-    if root == "cgroup2" { return "v2" }
-    if filesystemType("/sys/fs/cgroup/unified") == "cgroup2" { return "hybrid" }
-    return filesystemType("/sys/fs/cgroup/memory") == "cgroup" ? "v1" : "none"
-  }
-
-  /// The mount crun must not see on hybrid hosts (as milo hides it).
-  static func hiddenCgroupMount() -> String? {
-    cgroupMode() == "hybrid" ? "/sys/fs/cgroup/unified" : nil
   }
 }

@@ -217,7 +217,7 @@ final class MiloSession: Sendable {
     for container in leftover {
       residue.append("container \(container)")
       if let crun = which("crun") {
-        _ = runCommand([crun, "--root", runtimeRoot, "delete", "--force", container])
+        _ = try? RuntimeCommand(path: crun, root: runtimeRoot).delete(containerID: container)
       }
     }
     for pid in Proc.supervisors(stateDir: stateDir) {

@@ -15,6 +15,10 @@ import Testing
 
   @Test func run() {
     #expect(
+      crun.runAttachedArguments(containerID: "c1", bundle: "/t/bundle") == [
+        "/usr/bin/crun", "--root", "/state/runtime", "run", "--bundle", "/t/bundle", "c1",
+      ])
+    #expect(
       crun.runArguments(containerID: "c1", bundle: "/t/bundle", pidFile: "/t/container.pid") == [
         "/usr/bin/crun", "--root", "/state/runtime", "run", "--detach", "--bundle", "/t/bundle", "--pid-file",
         "/t/container.pid", "c1",

@@ -70,7 +70,8 @@ import Testing
     var message = ExecRequest.stdin("abc", close: true)
     message.ttySize.width = 80
     message.ttySize.height = 24
-    #expect(ExecStreaming.inputs(of: message) == [.resize(width: 80, height: 24), .stdin(Array("abc".utf8)), .stdinClosed])
+    #expect(
+      ExecStreaming.inputs(of: message) == [.resize(width: 80, height: 24), .stdin(Array("abc".utf8)), .stdinClosed])
     let seen = Mutex<[ExecInput]>([])
     _ = try await Self.serve([.setup(task: "t", command: ["x"], tty: true), .stdin("a"), message]) { session in
       #expect(session.tty)

@@ -33,7 +33,7 @@ public struct OCIRuntime: Sendable, Equatable {
       }
       path = configured
     }
-    guard let result = try? Spawn.run([path, "--version"], environment: currentEnvironment()),
+    guard let result = try? Spawn.run(RuntimeCommand(path: path).versionArguments, environment: currentEnvironment()),
       result.status == 0
     else {
       throw HostProblem("\(path) --version failed: the OCI runtime is not usable.")

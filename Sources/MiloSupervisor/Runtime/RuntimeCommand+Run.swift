@@ -8,4 +8,10 @@ extension RuntimeCommand {
     if preserveFDs > 0 { arguments += ["--preserve-fds", String(preserveFDs)] }
     return arguments + ["--bundle", bundle, "--pid-file", pidFile, containerID]
   }
+
+  /// `run` in the foreground: the runtime stays attached to the container's first process and
+  /// exits with it (no pid file, no detach).
+  public func runAttachedArguments(containerID: String, bundle: String) -> [String] {
+    globalArguments + ["run", "--bundle", bundle, containerID]
+  }
 }

@@ -7,7 +7,9 @@ public struct TaskHandle: Sendable, Equatable {
   /// The driver's own state, opaque to Nomad.
   public var driverState: [UInt8] = []
 
-  public init(version: Int32 = 0, config: TaskConfig = TaskConfig(), state: TaskState = .unknown, driverState: [UInt8] = []) {
+  public init(
+    version: Int32 = 0, config: TaskConfig = TaskConfig(), state: TaskState = .unknown, driverState: [UInt8] = []
+  ) {
     self.version = version
     self.config = config
     self.state = state
