@@ -111,7 +111,7 @@ let package = Package(
     .testTarget(
       name: "NomadPluginTests",
       dependencies: [
-        "NomadPlugin",
+        "NomadPlugin", "TestSupport",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
         .product(name: "Logging", package: "swift-log"),
@@ -120,12 +120,14 @@ let package = Package(
         .product(name: "NIOHTTP2", package: "swift-nio-http2"),
       ],
       swiftSettings: strict),
-    .testTarget(name: "MiloTests", dependencies: ["Milo", "MiloSupervisor"], swiftSettings: strict),
-    .testTarget(name: "MiloSupervisorTests", dependencies: ["MiloSupervisor"], swiftSettings: strict),
+    // Helpers shared by the test targets (temporary directories, typed-error capture, polling).
+    .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+    .testTarget(name: "MiloTests", dependencies: ["Milo", "MiloSupervisor", "TestSupport"], swiftSettings: strict),
+    .testTarget(name: "MiloSupervisorTests", dependencies: ["MiloSupervisor", "TestSupport"], swiftSettings: strict),
     .testTarget(
       name: "NomadHostTests",
       dependencies: [
-        "NomadHost", "NomadPlugin", "NomadProto", "MiloSupervisor",
+        "NomadHost", "NomadPlugin", "NomadProto", "MiloSupervisor", "TestSupport",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -134,7 +136,7 @@ let package = Package(
     .testTarget(
       name: "IntegrationTests",
       dependencies: [
-        "NomadHost", "Milo", "MiloSupervisor", "NomadPlugin", "NomadProto",
+        "NomadHost", "Milo", "MiloSupervisor", "NomadPlugin", "NomadProto", "TestSupport",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "Logging", package: "swift-log"),

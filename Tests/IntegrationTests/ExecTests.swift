@@ -27,7 +27,7 @@ struct ExecTests {
   /// container, no zombies (the init reaps what an exec orphans), no runtime exec process, no
   /// pid/log/console files.
   static func expectNoExecLeftovers(_ harness: MiloHarness, _ state: DriverState) async {
-    let clean = await Ops.waitUntil(.seconds(5)) {
+    let clean = await eventually(timeout: .seconds(5)) {
       Ops.processesInPidNamespace(of: state.containerPid).count == 2
         && Ops.runtimeExecProcesses(stateDir: harness.stateDir).isEmpty && Ops.execFiles(state).isEmpty
     }
@@ -194,7 +194,7 @@ struct ExecTests {
 
       await Self.expectNoExecLeftovers(harness, state)
       #expect(
-        await Ops.waitUntil(.seconds(5)) { Ops.openDescriptors(pluginPid) <= baselineFDs },
+        await eventually(timeout: .seconds(5)) { Ops.openDescriptors(pluginPid) <= baselineFDs },
         "plugin descriptors \(Ops.openDescriptors(pluginPid)) > \(baselineFDs)")
     }
   }
@@ -257,7 +257,7 @@ struct ExecTests {
       for tty in [false, true] {
         for command in commands {
           let session = Task { try await Ops.stream(runner, command, tty: tty) }
-          let running = await Ops.waitUntil(.seconds(5)) {
+          let running = await eventually(timeout: .seconds(5)) {
             Ops.liveProcessesInPidNamespace(of: state.containerPid).count >= 3
           }
           #expect(running, "the exec did not start")
@@ -269,7 +269,7 @@ struct ExecTests {
         }
       }
       #expect(
-        await Ops.waitUntil(.seconds(5)) { Ops.openDescriptors(pluginPid) <= baselineFDs },
+        await eventually(timeout: .seconds(5)) { Ops.openDescriptors(pluginPid) <= baselineFDs },
         "plugin descriptors \(Ops.openDescriptors(pluginPid)) > \(baselineFDs)")
       #expect(await runner.taskState.state == .running)
     }
@@ -285,7 +285,7 @@ struct ExecTests {
       #expect(started.result.exitCode == 0)
       let orphan = try #require(Ops.liveProcessesInPidNamespace(of: state.containerPid).first { $0.name == "sleep" })
       #expect(Ops.parentPid(orphan.pid) == state.containerPid, "adopted by milo init")
-      let reaped = await Ops.waitUntil(.seconds(5)) { !Ops.isZombie(orphan.pid) && kill(orphan.pid, 0) != 0 }
+      let reaped = await eventually(timeout: .seconds(5)) { !Ops.isZombie(orphan.pid) && kill(orphan.pid, 0) != 0 }
       #expect(reaped, "\(Ops.describePidNamespace(of: state.containerPid))")
       #expect(Ops.processesInPidNamespace(of: state.containerPid).map(\.name) == ["init", "java"])
     }

@@ -43,14 +43,14 @@ struct LimitsTests {
       let manager = try await harness.driver
       let taskID = try #require(await runner.taskHandle?.config.id)
       #expect(
-        await Ops.waitUntil(.seconds(5)) {
+        await eventually(timeout: .seconds(5)) {
           await manager.receivedTaskEvents.contains { $0.taskID == taskID && $0.message.contains("OOM") }
         })
       let oom = await manager.receivedTaskEvents.first { $0.taskID == taskID && $0.message.contains("OOM") }
       #expect(oom?.message == "Task was OOM-killed: it used more memory than its limit")
       #expect(oom?.annotations == ["oom_killed": "true"])
       #expect(oom?.allocID == alloc.allocID && oom?.taskName == "java-app")
-      let shown = await Ops.waitUntil(.seconds(5)) {
+      let shown = await eventually(timeout: .seconds(5)) {
         await runner.taskState.events.contains {
           $0.type == TaskEvent.Kind.driverMessage
             && $0.displayMessage == "Task was OOM-killed: it used more memory than its limit"

@@ -33,6 +33,17 @@ struct LogFaultTests {
   static let streamArgs = ["paced", "\(count)", "20"]
   static let expected = Numbered.lines(1...count)
 
+  /// The log is the whole numbered stream: every line, once, in order, nothing else.
+  static func expectTheWholeStream(_ log: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) {
+    let audit = Numbered.audit(log)
+    let missing = audit.missing(upTo: count)
+    #expect(missing.isEmpty, "missing \(missing.count): \(audit)", sourceLocation: sourceLocation)
+    #expect(
+      audit.duplicates == 0 && audit.inOrder && audit.otherLines.isEmpty, "\(audit)", sourceLocation: sourceLocation)
+    #expect(
+      log == expected, "first difference at \(firstDifference(log, expected) ?? -1)", sourceLocation: sourceLocation)
+  }
+
   /// Two logmon restarts mid-stream, each leaving the FIFOs without a reader for 300 ms.
   @Test func logmonRestartsLoseAndDuplicateNothing() async throws {
     try await LogSession.with("logs-logmon") { session in
@@ -55,12 +66,7 @@ struct LogFaultTests {
       #expect(final.state == .dead && !final.failed, "\(final.summary)")
       #expect(final.events.last { $0.type == TaskEvent.Kind.terminated }?.exitCode == 0, "\(final.summary)")
 
-      let log = try await session.harness.logs(alloc)
-      let audit = Numbered.audit(log)
-      #expect(audit.missing(upTo: Self.count).isEmpty, "missing \(audit.missing(upTo: Self.count).count): \(audit)")
-      #expect(audit.duplicates == 0, "\(audit)")
-      #expect(audit.otherLines.isEmpty, "\(audit)")
-      #expect(log == Self.expected, "first difference at \(firstDifference(log, Self.expected) ?? -1)")
+      Self.expectTheWholeStream(try await session.harness.logs(alloc))
       #expect(logMon.lostBytes.stdout == 0 && logMon.lostBytes.stderr == 0)
     }
   }
@@ -90,15 +96,9 @@ struct LogFaultTests {
       let final = await runner.waitUntilDone()
       #expect(final.state == .dead && !final.failed, "\(final.summary)")
 
-      let log = try await session.harness.logs(alloc)
       #expect(lostPerKill.contains { $0 > 0 }, "no kill found logmon holding bytes: \(lostPerKill)")
       #expect(lostPerKill.allSatisfy { $0 <= 64 * 1024 + 32 * 1024 }, "what logmon held: \(lostPerKill)")
-      let audit = Numbered.audit(log)
-      #expect(audit.missing(upTo: Self.count).isEmpty, "missing \(audit.missing(upTo: Self.count).count)")
-      #expect(audit.duplicates == 0 && audit.inOrder && audit.otherLines.isEmpty, "\(audit)")
-      #expect(
-        log.count == Self.expected.count && log == Self.expected,
-        "first difference at \(firstDifference(log, Self.expected) ?? -1)")
+      Self.expectTheWholeStream(try await session.harness.logs(alloc))
     }
   }
 
@@ -135,11 +135,7 @@ struct LogFaultTests {
       #expect(final.state == .dead && !final.failed, "\(final.summary)")
       // The exit status came through WaitTask on the new instance, after RecoverTask.
       #expect(final.events.last { $0.type == TaskEvent.Kind.terminated }?.exitCode == 0, "\(final.summary)")
-      let log = try await session.harness.logs(alloc)
-      let audit = Numbered.audit(log)
-      #expect(audit.missing(upTo: Self.count).isEmpty, "missing \(audit.missing(upTo: Self.count).count): \(audit)")
-      #expect(audit.duplicates == 0, "\(audit)")
-      #expect(log == Self.expected, "first difference at \(firstDifference(log, Self.expected) ?? -1)")
+      Self.expectTheWholeStream(try await session.harness.logs(alloc))
     }
   }
 

@@ -3,6 +3,7 @@ import MiloSupervisor
 import NomadHost
 import NomadPlugin
 import Synchronization
+@_exported import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -521,18 +522,6 @@ final class RSSSampler: Sendable {
 }
 
 // MARK: - Small things
-
-/// Waits until `condition` holds (polling); false after `timeout`.
-func eventually(
-  timeout: Duration, every interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool
-) async rethrows -> Bool {
-  let deadline = ContinuousClock.now + timeout
-  while true {
-    if try await condition() { return true }
-    if ContinuousClock.now >= deadline { return false }
-    try? await Task.sleep(for: interval)
-  }
-}
 
 extension AllocRunner {
   /// A path in the task's `tmp/` (the container's `/tmp`).

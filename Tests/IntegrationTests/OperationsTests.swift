@@ -113,7 +113,7 @@ struct OperationsTests {
         Ops.report("this kernel has no /proc/<pid>/io (no task I/O accounting): read calls not counted")
       }
       #expect(
-        await Ops.waitUntil(.seconds(5)) { Ops.openDescriptors(pluginPid) <= baselineFDs },
+        await eventually(timeout: .seconds(5)) { Ops.openDescriptors(pluginPid) <= baselineFDs },
         "plugin descriptors \(Ops.openDescriptors(pluginPid)) > \(baselineFDs)")
 
       // The stream ends cleanly (no error) when the task exits.
@@ -198,10 +198,10 @@ struct OperationsTests {
 
       // SIGSTOP cannot be forwarded by an init: it reaches the JVM directly, and SIGCONT resumes it.
       try await runner.signal("SIGSTOP")
-      #expect(await Ops.waitUntil(.seconds(5)) { Ops.processState(jvm.pid) == "T" }, "the JVM is stopped")
+      #expect(await eventually(timeout: .seconds(5)) { Ops.processState(jvm.pid) == "T" }, "the JVM is stopped")
       #expect(Ops.processState(state.containerPid) != "T", "milo init keeps running")
       try await runner.signal("SIGCONT")
-      #expect(await Ops.waitUntil(.seconds(5)) { Ops.processState(jvm.pid) != "T" }, "the JVM runs again")
+      #expect(await eventually(timeout: .seconds(5)) { Ops.processState(jvm.pid) != "T" }, "the JVM runs again")
 
       try await runner.signal("SIGUSR1")
       let final = await runner.waitUntilDone()
@@ -231,7 +231,7 @@ struct OperationsTests {
       #expect(Ops.processesInPidNamespace(of: state.containerPid).map(\.name) == ["java"])
       #expect(disposition.discards(SIGUSR1) && !disposition.discards(SIGHUP))
       // `nomad alloc status` says why, and what to do.
-      let warned = await Ops.waitUntil(.seconds(5)) {
+      let warned = await eventually(timeout: .seconds(5)) {
         await runner.taskState.events.contains {
           $0.displayMessage
             == "The JVM is the container's first process, so signals it has no handler for are discarded: "
@@ -272,7 +272,7 @@ struct OperationsTests {
           "Using Java \(java["driver.milo.java.version"] ?? "") (\(java["driver.milo.java.vendor"] ?? "")) from \(java["driver.milo.java.home"] ?? "")"
         let containerMessage = "Container \(state.containerID) started (pid \(state.containerPid))"
         #expect(
-          await Ops.waitUntil(.seconds(5)) {
+          await eventually(timeout: .seconds(5)) {
             await manager.receivedTaskEvents.filter { $0.taskID == taskID }.count >= 2
           })
         let mine = await manager.receivedTaskEvents.filter { $0.taskID == taskID }
@@ -370,7 +370,7 @@ struct OperationsTests {
       let allocs = (try? FileManager.default.contentsOfDirectory(atPath: dir + "/data/alloc")) ?? []
       return allocs.compactMap { Posix.readText(dir + "/data/alloc/\($0)/alloc/logs/java-app.stdout.0") }.joined()
     }
-    let running = await Ops.waitUntil(.seconds(40), every: .milliseconds(250)) {
+    let running = await eventually(timeout: .seconds(40), every: .milliseconds(250)) {
       let status = (try? nomadHost(["status"] + data))?.out ?? ""
       return status.contains("running") && stdoutLog().contains("signal handlers ready")
     }
@@ -394,7 +394,7 @@ struct OperationsTests {
     #expect(signal.code == 0)
     #expect(signal.out == "Sent SIGUSR1 to task java-app\n")
     #expect(
-      await Ops.waitUntil(.seconds(5)) { stdoutLog().contains("got SIGUSR1") })
+      await eventually(timeout: .seconds(5)) { stdoutLog().contains("got SIGUSR1") })
     let bad = try nomadHost(["signal"] + data + ["java-app", "SIGNOPE"])
     #expect(bad.code == 1)
     #expect(bad.err.contains("code = InvalidArgument desc = unknown signal \"SIGNOPE\""), "\(bad.err)")
@@ -416,7 +416,7 @@ struct OperationsTests {
 
     // Ctrl-C stops the job; nothing is left.
     kill(agent.processIdentifier, SIGINT)
-    let exited = await Ops.waitUntil(.seconds(20)) { !agent.isRunning }
+    let exited = await eventually(timeout: .seconds(20)) { !agent.isRunning }
     #expect(exited)
     let allocIDs = (try? FileManager.default.contentsOfDirectory(atPath: dir + "/data/alloc")) ?? []
     #expect(allocIDs.count == 1)

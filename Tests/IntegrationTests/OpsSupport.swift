@@ -177,19 +177,6 @@ enum Ops {
     return manager.fingerprints.latest?.attributes["driver.milo.cgroup"] ?? ""
   }
 
-  /// Polls `condition` until it holds or `timeout` passes.
-  static func waitUntil(
-    _ timeout: Duration = .seconds(10), every interval: Duration = .milliseconds(50),
-    _ condition: () async throws -> Bool
-  ) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-      if try await condition() { return true }
-      if ContinuousClock.now >= deadline { return false }
-      try? await Task.sleep(for: interval)
-    }
-  }
-
   /// Prints measurements when MILO_TEST_VERBOSE is set (for reports; silent otherwise).
   static func report(_ text: @autoclosure () -> String) {
     if ProcessInfo.processInfo.environment["MILO_TEST_VERBOSE"] != nil { print("MEASURED \(text())") }

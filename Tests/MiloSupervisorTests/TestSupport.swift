@@ -1,4 +1,5 @@
 import Foundation
+@_exported import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -6,54 +7,6 @@ import Testing
 #elseif canImport(Musl)
   import Musl
 #endif
-
-/// A fresh directory under the system temp dir, removed when the value goes away.
-final class TempDir: @unchecked Sendable {
-  let path: String
-
-  init(_ label: String = "milo-test") {
-    var template = Array((NSTemporaryDirectory() + "/\(label).XXXXXX").utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { buffer in
-      buffer.baseAddress.flatMap { mkdtemp($0) }.map { String(cString: $0) }
-    }
-    guard let made else { preconditionFailure("mkdtemp failed: errno \(errno)") }
-    // Resolved, so paths compare equal to what code that resolves links computes.
-    path = URL(fileURLWithPath: made).resolvingSymlinksInPath().path
-  }
-
-  deinit { try? FileManager.default.removeItem(atPath: path) }
-
-  /// Creates `relative` (and its parents) as a directory and returns its absolute path.
-  @discardableResult
-  func makeDirectory(_ relative: String) -> String {
-    let full = path + "/" + relative
-    createDirectories(full)
-    return full
-  }
-
-  /// Writes `bytes` to `relative` (creating parent directories) and returns its absolute path.
-  @discardableResult
-  func write(_ relative: String, _ bytes: [UInt8], mode: Int = 0o644) -> String {
-    let full = path + "/" + relative
-    let parent = (full as NSString).deletingLastPathComponent
-    createDirectories(parent)
-    precondition(FileManager.default.createFile(atPath: full, contents: Data(bytes)))
-    chmod(full, mode_t(mode))
-    return full
-  }
-
-  @discardableResult
-  func write(_ relative: String, _ text: String, mode: Int = 0o644) -> String {
-    write(relative, Array(text.utf8), mode: mode)
-  }
-
-  /// Creates a FIFO at `relative` and returns its absolute path.
-  func makeFifo(_ relative: String) -> String {
-    let full = path + "/" + relative
-    precondition(mkfifo(full, 0o600) == 0, "mkfifo \(full): errno \(errno)")
-    return full
-  }
-}
 
 /// Ignores SIGPIPE once for the test process: relays write to FIFOs whose reader may be gone.
 let ignoreSigpipe: Void = {
@@ -138,29 +91,4 @@ final class FifoReader {
 enum Clock {
   static let t0: UInt64 = 1_000_000_000_000
   static let ms: UInt64 = 1_000_000
-}
-
-/// The typed error `body` throws; records an issue when it succeeds or throws another type.
-func caught<E: Error, T>(
-  _ type: E.Type, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> T
-) -> E? {
-  do {
-    let value = try body()
-    Issue.record("expected \(E.self), got \(value)", sourceLocation: sourceLocation)
-    return nil
-  } catch let error as E {
-    return error
-  } catch {
-    Issue.record("expected \(E.self), got \(error)", sourceLocation: sourceLocation)
-    return nil
-  }
-}
-
-/// Creates `path` and its parents; a test cannot go on without them.
-func createDirectories(_ path: String) {
-  do {
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  } catch {
-    preconditionFailure("create \(path): \(error)")
-  }
 }

@@ -228,7 +228,7 @@ import Testing
     #expect(crashed.process.exitStatus == .signaled(SIGKILL))
     // The task runner notices, dispenses a new instance and recovers the task on it.
     #expect(await eventually(timeout: .seconds(15)) { host.driver.methods().contains("RecoverTask") })
-    #expect(await eventuallyAsync { await manager.dispenseCount == 2 })
+    #expect(await eventually { await manager.dispenseCount == 2 })
     let recover = host.driver.calls.withLock { $0.first { $0.method == "RecoverTask" } }
     #expect(recover?.detail == taskID)
     #expect(recover?.pid == host.launches.last)
@@ -316,7 +316,7 @@ import Testing
     let rerun = Task { await restored.run() }
     let recovered = try #require(await restored.taskRunner(named: "web"))
     #expect(await eventually(timeout: .seconds(10)) { host.driver.methods().contains("RecoverTask") })
-    #expect(await eventuallyAsync { await recovered.currentTaskID == taskID })
+    #expect(await eventually { await recovered.currentTaskID == taskID })
     let final = await restored.stop()
     #expect(final["web"]?.events.last?.type == "Killed")
     #expect(!host.driver.calls.withLock { $0.filter { $0.method == "StartTask" } }.isEmpty)

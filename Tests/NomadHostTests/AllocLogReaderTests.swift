@@ -90,20 +90,20 @@ import Testing
     let reader = Task {
       for try await chunk in AllocLogReader.bytes(request) { await collected.append(chunk) }
     }
-    #expect(await eventuallyAsync { await collected.text == "one\n" })
+    #expect(await eventually { await collected.text == "one\n" })
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("web.stdout.0")))
     handle.seekToEndOfFile()
     handle.write(Data("two\n".utf8))
-    #expect(await eventuallyAsync { await collected.text == "one\ntwo\n" })
+    #expect(await eventually { await collected.text == "one\ntwo\n" })
     // Rotation: a last write to .0, then .1 appears.
     handle.write(Data("three\n".utf8))
     try handle.close()
     try dir.write("web.stdout.1", "four\n")
-    #expect(await eventuallyAsync { await collected.text == "one\ntwo\nthree\nfour\n" })
+    #expect(await eventually { await collected.text == "one\ntwo\nthree\nfour\n" })
     // The purge deletes .0 while we follow .1.
     try FileManager.default.removeItem(atPath: dir.file("web.stdout.0"))
     try dir.write("web.stdout.2", "five\n")
-    #expect(await eventuallyAsync { await collected.text == "one\ntwo\nthree\nfour\nfive\n" })
+    #expect(await eventually { await collected.text == "one\ntwo\nthree\nfour\nfive\n" })
     reader.cancel()
   }
 
@@ -125,7 +125,7 @@ import Testing
     handle.seekToEndOfFile()
     handle.write(Data("new\n".utf8))
     try handle.close()
-    #expect(await eventuallyAsync { await collected.text == "old\nnew\n" })
+    #expect(await eventually { await collected.text == "old\nnew\n" })
     reader.cancel()
   }
 
@@ -138,9 +138,9 @@ import Testing
     let reader = Task {
       for try await frame in AllocLogReader.frames(request) { await frames.append(frame) }
     }
-    #expect(await eventuallyAsync { await frames.text == "0123456789\n" })
+    #expect(await eventually { await frames.text == "0123456789\n" })
     try dir.write("web.stdout.0", "ab\n")
-    #expect(await eventuallyAsync { await frames.text == "0123456789\nab\n" })
+    #expect(await eventually { await frames.text == "0123456789\nab\n" })
     #expect(await frames.events.contains("file truncated"))
     reader.cancel()
   }
@@ -218,13 +218,4 @@ actor FrameBox {
   func append(_ frame: LogFrame) { frames.append(frame) }
   var text: String { String(decoding: frames.flatMap(\.data), as: UTF8.self) }
   var events: [String] { frames.compactMap(\.fileEvent) }
-}
-
-func eventuallyAsync(timeout: Duration = .seconds(5), _ condition: () async -> Bool) async -> Bool {
-  let deadline = ContinuousClock.now + timeout
-  while ContinuousClock.now < deadline {
-    if await condition() { return true }
-    try? await Task.sleep(for: .milliseconds(20))
-  }
-  return await condition()
 }

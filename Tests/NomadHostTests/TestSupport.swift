@@ -1,4 +1,5 @@
 import Foundation
+@_exported import TestSupport
 
 /// A fresh temporary directory, removed by `cleanup()`.
 struct TempDir {
@@ -37,16 +38,6 @@ struct TempDir {
   }
 
   func cleanup() { try? FileManager.default.removeItem(atPath: path) }
-}
-
-/// Polls `condition` until true or the timeout.
-func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
-  let deadline = ContinuousClock.now + timeout
-  while ContinuousClock.now < deadline {
-    if condition() { return true }
-    try? await Task.sleep(for: .milliseconds(20))
-  }
-  return condition()
 }
 
 /// Collects an async throwing byte stream into one array.

@@ -27,7 +27,7 @@ import Testing
             }
           }
         }
-        #expect(await eventually(.seconds(20)) { service.held.withLock { $0.started == 300 } })
+        #expect(await eventually(timeout: .seconds(20)) { service.held.withLock { $0.started == 300 } })
         let reply = try await client.unary(
           request: ClientRequest(message: [42]), descriptor: EchoService.method("Echo"),
           serializer: RawBytes(), deserializer: RawBytes(), options: .defaults
@@ -35,7 +35,7 @@ import Testing
         #expect(reply == [42])
         group.cancelAll()
       }
-      #expect(await eventually(.seconds(10)) { service.held.withLock { $0.ended == 300 } })
+      #expect(await eventually(timeout: .seconds(10)) { service.held.withLock { $0.ended == 300 } })
     }
   }
 
@@ -58,7 +58,7 @@ import Testing
       // a second, but the flood must stay well inside that window to test them.
       #expect(elapsed < .seconds(10), "the flood took \(elapsed)")
       // Every started `Hold` handler saw its stream reset and ended.
-      #expect(await eventually(.seconds(10)) { service.held.withLock { $0.started == $0.ended } })
+      #expect(await eventually(timeout: .seconds(10)) { service.held.withLock { $0.started == $0.ended } })
       await client.close()
     }
   }

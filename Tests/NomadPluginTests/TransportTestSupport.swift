@@ -7,6 +7,7 @@ import NIOHPACK
 import NIOHTTP2
 import NIOPosix
 import Synchronization
+@_exported import TestSupport
 import Testing
 
 @testable import NomadPlugin
@@ -133,14 +134,4 @@ var largeMessageOptions: CallOptions {
   options.maxRequestMessageBytes = 16 << 20
   options.maxResponseMessageBytes = 16 << 20
   return options
-}
-
-/// Waits up to `timeout` for `condition`.
-func eventually(_ timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
-  let deadline = ContinuousClock.now + timeout
-  while ContinuousClock.now < deadline {
-    if condition() { return true }
-    try? await Task.sleep(for: .milliseconds(10))
-  }
-  return condition()
 }

@@ -113,7 +113,7 @@ import Testing
         return []
       }
       #expect(first == [1])
-      #expect(await eventually(.seconds(2)) { service.held.withLock { $0.ended == 1 } })
+      #expect(await eventually(timeout: .seconds(2)) { service.held.withLock { $0.ended == 1 } })
     }
   }
 
