@@ -115,7 +115,7 @@ final class DirectRunner: Sendable {
   /// Waits for `crun run` to exit (on a separate thread) and removes the container and bundle.
   func finish(_ container: Container) async -> Int32 {
     let pid = container.pid
-    let status = await Self.onThread { Spawn.waitFor(pid) }
+    let status = await Blocking.run { Spawn.waitFor(pid) }
     _ = try? RuntimeCommand(path: template.runtime, root: root + "/runtime").delete(containerID: container.id)
     try? FileManager.default.removeItem(atPath: root + "/" + container.id)
     CgroupMode.removeTaskCgroups("/\(Self.cgroupParent)/\(container.id)")
@@ -126,14 +126,6 @@ final class DirectRunner: Sendable {
   func cleanup() {
     CgroupMode.removeTaskCgroups("/\(Self.cgroupParent)")
     try? FileManager.default.removeItem(atPath: root)
-  }
-
-  /// Runs blocking work on a new thread.
-  static func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-      let thread = Thread { continuation.resume(returning: body()) }
-      thread.start()
-    }
   }
 }
 

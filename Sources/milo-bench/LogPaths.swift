@@ -1,4 +1,5 @@
 import Foundation
+import Milo
 import MiloSupervisor
 import Synchronization
 
@@ -154,7 +155,7 @@ enum LogPaths {
     close(err)
     let eof = await drain.waitForEOF(timeout: timeout)
     let code = await direct.finish(container)
-    let usage = await DirectRunner.onThread { () -> (Double, Double) in
+    let usage = await Blocking.run { () -> (Double, Double) in
       var status: Int32 = 0
       var usage = rusage()
       while wait4(catPid, &status, 0, &usage) < 0 && errno == EINTR {}

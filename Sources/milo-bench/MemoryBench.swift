@@ -1,4 +1,5 @@
 import Foundation
+import Milo
 import MiloSupervisor
 
 #if canImport(Glibc)
@@ -199,7 +200,7 @@ enum MemoryBench {
     try await Task.sleep(for: .milliseconds(200))
     let memory = ProcMemory.read(pid: pid)
     close(input.write)
-    _ = await DirectRunner.onThread { Spawn.waitFor(pid) }
+    _ = await Blocking.run { Spawn.waitFor(pid) }
     await drain.waitForEOF(timeout: .seconds(5))
     return memory
   }

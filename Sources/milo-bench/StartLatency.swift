@@ -1,4 +1,5 @@
 import Foundation
+import Milo
 import MiloSupervisor
 
 #if canImport(Glibc)
@@ -141,7 +142,7 @@ enum StartLatencyBench {
     }
     close(out.write)
     _ = await waitUntil(timeout: .seconds(60)) { drain.firstByteNanos != nil }
-    let status = await DirectRunner.onThread { Spawn.waitFor(pid) }
+    let status = await Blocking.run { Spawn.waitFor(pid) }
     await drain.waitForEOF(timeout: .seconds(10))
     guard Spawn.exitCode(status) == 0, let first = drain.firstByteNanos, drain.headText.hasPrefix(expected) else {
       throw BenchError("host java: exit \(Spawn.exitCode(status)), stdout \(drain.headText.prefix(200))")

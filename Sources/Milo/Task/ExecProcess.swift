@@ -206,7 +206,7 @@ final class ExecProcess: Sendable {
       return !state.exited && !state.killing
     }
     guard first else { return }
-    ExecThread.detach(name: "exec-kill") { [self] in
+    Blocking.detach(name: "exec-kill") { [self] in
       let deadline = Posix.monotonicNanos() + 2_000_000_000
       var commandKilled = false
       while Posix.monotonicNanos() < deadline {
@@ -403,7 +403,7 @@ final class InputWriter: @unchecked Sendable {
     self.ownsFD = ownsFD
     self.terminal = terminal
     self.stopFD = stopFD
-    ExecThread.detach(name: "exec-input") { [self] in run() }
+    Blocking.detach(name: "exec-input") { [self] in run() }
   }
 
   func write(_ bytes: [UInt8]) {
@@ -488,13 +488,4 @@ final class InputWriter: @unchecked Sendable {
 struct ExecError: Error, CustomStringConvertible {
   var description: String
   init(_ description: String) { self.description = description }
-}
-
-/// Plain threads for blocking I/O, off Swift's cooperative pool.
-enum ExecThread {
-  static func detach(name: String, _ body: @escaping @Sendable () -> Void) {
-    let thread = Thread(block: body)
-    thread.name = name
-    thread.start()
-  }
 }

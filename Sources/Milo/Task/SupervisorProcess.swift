@@ -143,13 +143,3 @@ public struct SupervisorLaunchError: Error, CustomStringConvertible, Sendable {
   public var reason: String
   public var description: String { reason }
 }
-
-/// Runs blocking work on a fresh thread, off Swift's cooperative pool.
-enum Blocking {
-  static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-      let thread = Thread { continuation.resume(returning: body()) }
-      thread.start()
-    }
-  }
-}

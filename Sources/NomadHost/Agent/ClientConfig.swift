@@ -23,7 +23,7 @@ public struct ClientConfig: Sendable {
   /// The detected CPU topology.
   public var topology: HostTopology
   /// The cgroups mode (drives `CpusetCgroupPath` and `NOMAD_PARENT_CGROUP`).
-  public var cgroupMode: CgroupMode
+  public var cgroupMode: NomadCgroupMode
   /// The agent's environment, copied into task environments for non-image isolation.
   public var hostEnvironment: [String: String]
   /// `env.denylist`.
@@ -46,7 +46,7 @@ public struct ClientConfig: Sendable {
     self.nodeName = ProcessInfo.processInfo.hostName
     self.nodeID = UUID().uuidString.lowercased()
     self.topology = HostTopology.detect()
-    self.cgroupMode = CgroupMode.detect()
+    self.cgroupMode = NomadCgroupMode.detect()
     self.hostEnvironment = ProcessInfo.processInfo.environment
     self.mountTmpfs = Posix.isRoot
     self.bindMountAllocDir = Posix.isRoot

@@ -8,11 +8,11 @@ import Foundation
 
 /// Nomad's cgroups mode detection (`client/lib/cgroupslib`): v1 when /sys/fs/cgroup is a tmpfs
 /// (and we are root), v2 when it is cgroup2, otherwise off.
-public enum CgroupMode: String, Sendable {
+public enum NomadCgroupMode: String, Sendable {
   case off, v1, v2
 
   /// Detects the mode from /proc/self/mountinfo.
-  public static func detect() -> CgroupMode {
+  public static func detect() -> NomadCgroupMode {
     guard let text = readProcFile("/proc/self/mountinfo") else { return .off }
     for line in text.split(separator: "\n") {
       let tokens = Set(line.split(separator: " ").map(String.init))
