@@ -9,7 +9,7 @@ import Testing
 /// MiloDriver's lifecycle logic (start, stop, signal, destroy, recover, wait) against
 /// `FakeContainerRuntime`: no root, no crun, no JVM. The real runtime is covered by the
 /// integration and end-to-end suites.
-@Suite struct MiloDriverLifecycleTests {
+@Suite(.timeLimit(.minutes(1))) struct MiloDriverLifecycleTests {
   let runtime = FakeContainerRuntime()
   let allocDir = TempDir("milo-lifecycle")
 
@@ -37,6 +37,16 @@ import Testing
     return config
   }
 
+  /// Starts `config` on `driver`; returns its handle, the driver state it carries and the
+  /// supervisor the fake runtime started for it.
+  func start(_ config: TaskConfig, on driver: MiloDriver) async throws -> (
+    handle: TaskHandle, state: DriverState, supervisor: FakeSupervisor
+  ) {
+    let (handle, _) = try await driver.startTask(config)
+    let state = try DriverState.decode(Data(handle.driverState))
+    return (handle, state, try #require(runtime.supervisor(state.supervisorPid)))
+  }
+
   @Test func startPreparesAndStartsAndHandsBackTheDriverState() async throws {
     let driver = driver()
     let config = try config()
@@ -56,9 +66,7 @@ import Testing
   @Test func stopForwardsTheSignalAndWaitReportsTheExit() async throws {
     let driver = driver()
     let config = try config()
-    let (handle, _) = try await driver.startTask(config)
-    let state = try DriverState.decode(Data(handle.driverState))
-    let supervisor = try #require(runtime.supervisor(state.supervisorPid))
+    let (_, _, supervisor) = try await start(config, on: driver)
 
     try await driver.stopTask(id: config.id, timeout: .seconds(5), signal: "SIGTERM")
     #expect(supervisor.forwarded == [SIGTERM])
@@ -71,9 +79,7 @@ import Testing
     runtime.applicationsExit(on: [SIGKILL])
     let driver = driver()
     let config = try config()
-    let (handle, _) = try await driver.startTask(config)
-    let state = try DriverState.decode(Data(handle.driverState))
-    let supervisor = try #require(runtime.supervisor(state.supervisorPid))
+    let (_, _, supervisor) = try await start(config, on: driver)
 
     try await driver.stopTask(id: config.id, timeout: .milliseconds(50), signal: "")
     #expect(supervisor.forwarded == [SIGINT, SIGKILL], "the default signal, then SIGKILL after the timeout")
@@ -96,9 +102,7 @@ import Testing
   @Test func destroyingARunningTaskNeedsForceAndRemovesEverything() async throws {
     let driver = driver()
     let config = try config()
-    let (handle, _) = try await driver.startTask(config)
-    let state = try DriverState.decode(Data(handle.driverState))
-    let supervisor = try #require(runtime.supervisor(state.supervisorPid))
+    let (_, state, supervisor) = try await start(config, on: driver)
 
     let refused = await #expect(throws: DriverError.self) { try await driver.destroyTask(id: config.id, force: false) }
     #expect(refused?.code == .failedPrecondition)
@@ -115,8 +119,7 @@ import Testing
   @Test func destroyLeavesWhatALaterStartOfTheTaskOwns() async throws {
     let driver = driver()
     let config = try config()
-    let (handle, _) = try await driver.startTask(config)
-    let state = try DriverState.decode(Data(handle.driverState))
+    let (_, state, _) = try await start(config, on: driver)
     try await driver.stopTask(id: config.id, timeout: .seconds(5), signal: "SIGTERM")
     runtime.setOwner("alloc-1/app/0000bbbb", of: state.taskStateDir)
 
@@ -149,23 +152,21 @@ import Testing
   @Test func recoverReattachesARunningSupervisor() async throws {
     let first = driver()
     let config = try config()
-    let (handle, _) = try await first.startTask(config)
-    let state = try DriverState.decode(Data(handle.driverState))
+    let (handle, _, supervisor) = try await start(config, on: first)
 
     let restarted = driver()
     try await restarted.recoverTask(id: config.id, handle: handle)
     #expect(try await restarted.inspectTask(id: config.id).state == .running)
     try await restarted.stopTask(id: config.id, timeout: .seconds(5), signal: "SIGTERM")
-    #expect(runtime.supervisor(state.supervisorPid)?.forwarded == [SIGTERM])
+    #expect(supervisor.forwarded == [SIGTERM])
     #expect(try await restarted.waitTask(id: config.id).result.exitCode == 128 + SIGTERM)
   }
 
   @Test func recoverReportsAnExitTheSupervisorRecorded() async throws {
     let first = driver()
     let config = try config()
-    let (handle, _) = try await first.startTask(config)
-    let state = try DriverState.decode(Data(handle.driverState))
-    runtime.supervisor(state.supervisorPid)?.exit(ExitRecord(exitCode: 3))
+    let (handle, _, supervisor) = try await start(config, on: first)
+    supervisor.exit(ExitRecord(exitCode: 3))
 
     let restarted = driver()
     try await restarted.recoverTask(id: config.id, handle: handle)
