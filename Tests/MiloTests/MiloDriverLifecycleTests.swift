@@ -127,6 +127,19 @@ import Testing
     #expect(runtime.calls.removedContainers.isEmpty && runtime.calls.removedStates.isEmpty)
   }
 
+  /// Another plugin instance's start of the task has made the state dir but not yet named
+  /// itself in it: a destroy of the old start must not remove it.
+  @Test func destroyLeavesAStateDirThatNamesNoTask() async throws {
+    let driver = driver()
+    let config = try config()
+    let (_, state, _) = try await start(config, on: driver)
+    try await driver.stopTask(id: config.id, timeout: .seconds(5), signal: "SIGTERM")
+    runtime.setOwner(nil, of: state.taskStateDir)
+
+    try await driver.destroyTask(id: config.id, force: false)
+    #expect(runtime.calls.removedContainers.isEmpty && runtime.calls.removedStates.isEmpty)
+  }
+
   @Test func aFailedStartRemovesWhatItMadeAndMayBeRetried() async throws {
     runtime.failStarts("crun: cannot start")
     let driver = driver()
@@ -184,6 +197,7 @@ import Testing
     var handle = TaskHandle()
     handle.version = Int32(DriverState.currentVersion)
     handle.driverState = [UInt8](try state.encoded())
+    runtime.setOwner(state.taskID, of: state.taskStateDir)
     let error = await #expect(throws: DriverError.self) {
       try await driver.recoverTask(id: state.taskID, handle: handle)
     }

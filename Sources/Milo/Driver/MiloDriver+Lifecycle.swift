@@ -54,11 +54,12 @@ extension MiloDriver {
     await tasks.remove(id)
   }
 
-  /// Whether task `id` still owns its container id and state dir (a later start of the same
-  /// task takes both over and records its own id).
+  /// Whether task `id` still owns its container id and state dir: the state dir names it. A
+  /// later start of the same task takes both over and records its own id, and while it does
+  /// (even from another plugin instance, which this process's locks do not serialise with) the
+  /// dir may name no task yet: then it is not this task's either.
   func owns(_ id: String, _ state: DriverState) -> Bool {
-    let owner = runtime.owner(state)
-    return owner == nil || owner == id
+    runtime.owner(state) == id
   }
 
   public func inspectTask(id: String) async throws -> TaskStatus {

@@ -46,8 +46,9 @@ final class FakeContainerRuntime: ContainerRuntime {
     state.withLock { $0.exitRecords[containerID] = record }
   }
 
-  /// Records `taskID` as the owner of a state directory, as a later start of the task does.
-  func setOwner(_ taskID: String, of taskStateDir: String) {
+  /// Records `taskID` as the owner of a state directory, as a later start of the task does
+  /// (nil: the directory names no task, as while a start is writing it).
+  func setOwner(_ taskID: String?, of taskStateDir: String) {
     state.withLock { $0.owners[taskStateDir] = taskID }
   }
 
