@@ -1,9 +1,13 @@
+import MiloSupervisor
+
 /// One lock per container id, for the steps that create or remove a container and its state.
 ///
 /// A task's container id is per allocation and task name, so a new start of the task (Nomad's
 /// restart, or a StartTask repeated after a plugin crash) and the DestroyTask of the earlier
 /// start name the same container and state dir. Without this lock the destroy could read the
 /// ownership of the state dir before the new start records it, then delete what the start built.
+/// Around a plugin restart Nomad runs two plugin instances, so the lock is also taken across
+/// processes (`MiloDriver.withContainerLock`).
 actor ContainerLocks {
   private var held: Set<String> = []
   private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
@@ -36,5 +40,19 @@ actor ContainerLocks {
     let next = queue.removeFirst()
     waiters[containerID] = queue.isEmpty ? nil : queue
     next.resume()  // the lock passes to the next waiter
+  }
+}
+
+extension MiloDriver {
+  /// Runs `body` holding the lock of `paths`' container id: in this process, then across plugin
+  /// instances through the runtime's lock file.
+  func withContainerLock<T: Sendable>(
+    _ paths: TaskPaths, _ body: @Sendable () async throws -> T
+  ) async throws -> T {
+    try await containerLocks.withLock(paths.containerID) {
+      let lock = await self.runtime.lockAcrossInstances(paths)
+      defer { lock?.release() }
+      return try await body()
+    }
   }
 }

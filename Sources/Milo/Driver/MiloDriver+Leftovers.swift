@@ -52,7 +52,8 @@ extension MiloDriver {
   /// DestroyTask for a task id this plugin instance does not know: removes the container started
   /// for exactly that id (the state dir names it), and never one a later start of the task owns.
   func destroyUnknown(id: String, force: Bool) async throws {
-    try await containerLocks.withLock(LaunchPlanner.containerID(for: id)) {
+    let paths = TaskPaths(stateDir: currentConfig.stateDir, containerID: LaunchPlanner.containerID(for: id))
+    try await withContainerLock(paths) {
       try await self.destroyUnknownLocked(id: id, force: force)
     }
   }

@@ -45,7 +45,7 @@ extension MiloDriver {
     }
     // A later start of the same task reuses the container id and state dir: leave those alone.
     let state = task.state
-    try await containerLocks.withLock(state.containerID) {
+    try await withContainerLock(state.paths) {
       if self.owns(id, state) {
         self.runtime.removeContainer(state)
         self.runtime.removeState(taskStateDir: state.taskStateDir)
@@ -109,7 +109,9 @@ extension MiloDriver {
     }
     // The supervisor is gone. If it recorded the exit, report that; otherwise the task is lost.
     guard runtime.hasExitRecord(state) else {
-      if owns(id, state) { runtime.removeContainer(state) }
+      try await withContainerLock(state.paths) {
+        if self.owns(id, state) { self.runtime.removeContainer(state) }
+      }
       throw DriverError(
         .failedPrecondition,
         "cannot recover task \(id): its milo supervisor (pid \(state.supervisorPid)) is gone and recorded no exit;"

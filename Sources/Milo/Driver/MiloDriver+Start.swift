@@ -21,7 +21,7 @@ extension MiloDriver {
       logger.warning("\(warning)", metadata: ["task_id": "\(config.id)"])
     }
 
-    let task = try await containerLocks.withLock(plan.containerID) {
+    let task = try await withContainerLock(plan.paths) {
       try await self.launch(config, plan: plan)
     }
     await monitor(task)

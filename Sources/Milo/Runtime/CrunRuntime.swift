@@ -8,6 +8,14 @@ struct CrunRuntime: ContainerRuntime {
   /// The binary that runs `supervise` (`milo.d/milo-task`, else the plugin itself).
   var executable: String
 
+  func lockAcrossInstances(_ paths: TaskPaths) async -> FileLock? {
+    let file = paths.lockFile
+    try? FileManager.default.createDirectory(
+      atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+      attributes: [.posixPermissions: 0o700])
+    return await Blocking.run { try? FileLock.acquire(file) }
+  }
+
   func prepare(_ plan: LaunchPlan, taskID: String) throws {
     let fm = FileManager.default
     let paths = plan.paths

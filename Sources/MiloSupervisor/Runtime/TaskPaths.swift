@@ -3,6 +3,7 @@
 /// ```
 /// <state_dir>/runtime/                 the OCI runtime's state root (--root)
 /// <state_dir>/tasks/<id>/              the task's private state directory
+/// <state_dir>/tasks/<id>.lock          the container id's lock, while a plugin instance holds it
 ///   bundle/                            the OCI bundle
 ///   container.pid                      the container's first process (runtime --pid-file)
 ///   exit                               the supervisor's ExitRecord
@@ -41,6 +42,9 @@ public struct TaskPaths: Sendable, Equatable {
   public var exitRecord: String { stateDir + "/exit" }
   /// The supervisor's log file.
   public var supervisorLog: String { stateDir + "/supervisor.log" }
+  /// The lock file that serialises starts, destroys and leftover cleanup of the container id
+  /// across plugin instances; it exists only while held (`FileLock`).
+  public var lockFile: String { stateDir + ".lock" }
   /// The file naming the Nomad task id the state directory belongs to.
   public var ownerFile: String { Self.ownerFile(stateDir) }
   /// The runtime's own state for the container (present while the runtime knows it).

@@ -52,6 +52,9 @@ final class FakeContainerRuntime: ContainerRuntime {
     state.withLock { $0.owners[taskStateDir] = taskID }
   }
 
+  /// The in-process `ContainerLocks` serialise a fake's callers; there is no other instance.
+  func lockAcrossInstances(_ paths: TaskPaths) async -> FileLock? { nil }
+
   func prepare(_ plan: LaunchPlan, taskID: String) throws {
     state.withLock {
       $0.calls.prepared.append(taskID)
