@@ -40,12 +40,16 @@ let package = Package(
     ),
     // Small C shims for process spawning and Linux syscalls Swift cannot call safely.
     .target(name: "CMiloSys"),
+    // The one systems layer over the C shims, for every module: spawn, pipes, writeAll, the
+    // environment, wait statuses, signal names, file locks and the blocking-work executor.
+    // Foundation-free, like MiloSupervisor, which the small per-task helper links.
+    .target(name: "MiloSys", dependencies: ["CMiloSys"], swiftSettings: strict),
     // A reusable Swift SDK for Nomad task driver plugins: go-plugin server, base and driver protocol.
     .target(
       name: "NomadPlugin",
       dependencies: [
         "NomadProto",
-        "CMiloSys",
+        "MiloSys",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -58,12 +62,12 @@ let package = Package(
       swiftSettings: strict
     ),
     // The per-task supervisor: owns the container process and relays its logs. Foundation-free.
-    .target(name: "MiloSupervisor", dependencies: ["CMiloSys"], swiftSettings: strict),
+    .target(name: "MiloSupervisor", dependencies: ["MiloSys", "CMiloSys"], swiftSettings: strict),
     // The milo driver: config, Java discovery, OCI bundles, task handles, state and recovery.
     .target(
       name: "Milo",
       dependencies: [
-        "NomadPlugin", "MiloSupervisor", "CMiloSys",
+        "NomadPlugin", "MiloSupervisor", "MiloSys", "CMiloSys",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strict
@@ -72,7 +76,7 @@ let package = Package(
     .target(
       name: "NomadHost",
       dependencies: [
-        "NomadPlugin", "NomadProto", "CMiloSys",
+        "NomadPlugin", "NomadProto", "MiloSys",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -83,18 +87,18 @@ let package = Package(
     ),
     // A real Nomad cluster on loopback (server + client agents, CLI, HTTP API, job files) for the
     // end-to-end suite and the Nomad benchmarks.
-    .target(name: "NomadE2E", dependencies: ["MiloSupervisor"], swiftSettings: strict),
+    .target(name: "NomadE2E", dependencies: ["MiloSys"], swiftSettings: strict),
     .executableTarget(
       name: "milo",
-      dependencies: ["Milo", "MiloSupervisor", "NomadPlugin"],
+      dependencies: ["Milo", "MiloSupervisor", "MiloSys", "NomadPlugin"],
       swiftSettings: strict
     ),
     // The per-task helper (supervisor and container init): MiloSupervisor alone, kept small.
-    .executableTarget(name: "milo-task", dependencies: ["MiloSupervisor"], swiftSettings: strict),
+    .executableTarget(name: "milo-task", dependencies: ["MiloSupervisor", "MiloSys"], swiftSettings: strict),
     .executableTarget(
       name: "milo-bench",
       dependencies: [
-        "NomadHost", "NomadPlugin", "Milo", "MiloSupervisor", "NomadE2E",
+        "NomadHost", "NomadPlugin", "Milo", "MiloSupervisor", "MiloSys", "NomadE2E",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -103,7 +107,7 @@ let package = Package(
     .executableTarget(
       name: "nomad-host",
       dependencies: [
-        "NomadHost",
+        "NomadHost", "MiloSys",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict
@@ -111,7 +115,7 @@ let package = Package(
     .testTarget(
       name: "NomadPluginTests",
       dependencies: [
-        "NomadPlugin", "TestSupport",
+        "NomadPlugin", "MiloSys", "TestSupport",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
         .product(name: "Logging", package: "swift-log"),
@@ -122,12 +126,15 @@ let package = Package(
       swiftSettings: strict),
     // Helpers shared by the test targets (temporary directories, typed-error capture, polling).
     .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
-    .testTarget(name: "MiloTests", dependencies: ["Milo", "MiloSupervisor", "TestSupport"], swiftSettings: strict),
-    .testTarget(name: "MiloSupervisorTests", dependencies: ["MiloSupervisor", "TestSupport"], swiftSettings: strict),
+    .testTarget(
+      name: "MiloTests", dependencies: ["Milo", "MiloSupervisor", "MiloSys", "TestSupport"], swiftSettings: strict),
+    .testTarget(name: "MiloSysTests", dependencies: ["MiloSys", "TestSupport"], swiftSettings: strict),
+    .testTarget(
+      name: "MiloSupervisorTests", dependencies: ["MiloSupervisor", "MiloSys", "TestSupport"], swiftSettings: strict),
     .testTarget(
       name: "NomadHostTests",
       dependencies: [
-        "NomadHost", "NomadPlugin", "NomadProto", "MiloSupervisor", "TestSupport",
+        "NomadHost", "NomadPlugin", "NomadProto", "MiloSupervisor", "MiloSys", "TestSupport",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -136,12 +143,12 @@ let package = Package(
     .testTarget(
       name: "IntegrationTests",
       dependencies: [
-        "NomadHost", "Milo", "MiloSupervisor", "NomadPlugin", "NomadProto", "TestSupport",
+        "NomadHost", "Milo", "MiloSupervisor", "MiloSys", "NomadPlugin", "NomadProto", "TestSupport",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strict),
-    .testTarget(name: "EndToEndTests", dependencies: ["NomadE2E"], swiftSettings: strict),
+    .testTarget(name: "EndToEndTests", dependencies: ["NomadE2E", "MiloSys"], swiftSettings: strict),
   ]
 )

@@ -13,9 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
@@ -128,98 +125,4 @@ pid_t milo_spawn(const char *path, char *const argv[], char *const envp[],
     return -child_errno;
   }
   return pid;
-}
-
-int milo_pidfd_open(pid_t pid) {
-  long fd = syscall(SYS_pidfd_open, pid, 0);
-  return fd < 0 ? -errno : (int)fd;
-}
-
-int milo_set_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1) == 0 ? 0 : -errno; }
-
-int milo_set_parent_death_signal(int sig) {
-  return prctl(PR_SET_PDEATHSIG, sig) == 0 ? 0 : -errno;
-}
-
-int milo_wifexited(int status) { return WIFEXITED(status); }
-int milo_wexitstatus(int status) { return WEXITSTATUS(status); }
-int milo_wifsignaled(int status) { return WIFSIGNALED(status); }
-int milo_wtermsig(int status) { return WTERMSIG(status); }
-int milo_wcoredump(int status) { return WCOREDUMP(status); }
-
-#include <sys/signalfd.h>
-
-int milo_signalfd_open(const int *signals, int count) {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int i = 0; i < count; i++) sigaddset(&set, signals[i]);
-  if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) return -errno;
-  int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-  return fd < 0 ? -errno : fd;
-}
-
-int milo_signalfd_read(int fd) {
-  struct signalfd_siginfo info;
-  ssize_t n = read(fd, &info, sizeof info);
-  if (n == (ssize_t)sizeof info) return (int)info.ssi_signo;
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
-  return n < 0 ? -errno : 0;
-}
-
-static volatile sig_atomic_t milo_signal_flags[65];
-
-static void milo_flag_handler(int sig) {
-  if (sig > 0 && sig < 65) milo_signal_flags[sig] = 1;
-}
-
-void milo_install_flag_handler(int sig) {
-  struct sigaction action;
-  memset(&action, 0, sizeof action);
-  action.sa_handler = milo_flag_handler;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESTART;
-  sigaction(sig, &action, NULL);
-}
-
-int milo_take_signal_flag(int sig) {
-  if (sig <= 0 || sig >= 65 || !milo_signal_flags[sig]) return 0;
-  milo_signal_flags[sig] = 0;
-  return 1;
-}
-
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-
-int milo_pidfd_queue_signal(int pidfd, int carrier, int value) {
-  siginfo_t info;
-  memset(&info, 0, sizeof info);
-  info.si_signo = carrier;
-  info.si_code = SI_QUEUE;
-  info.si_pid = getpid();
-  info.si_uid = getuid();
-  info.si_value.sival_int = value;
-  return syscall(SYS_pidfd_send_signal, pidfd, carrier, &info, 0) == 0 ? 0 : -errno;
-}
-
-int milo_pidfd_send_signal(int pidfd, int sig) {
-  return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) == 0 ? 0 : -errno;
-}
-
-int milo_signalfd_read_value(int fd, int *value) {
-  struct signalfd_siginfo info;
-  ssize_t n = read(fd, &info, sizeof info);
-  if (n == (ssize_t)sizeof info) {
-    *value = info.ssi_code == SI_QUEUE ? info.ssi_int : 0;
-    return (int)info.ssi_signo;
-  }
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
-  return n < 0 ? -errno : 0;
-}
-
-int milo_pipe2(int fds[2], int flags) { return pipe2(fds, flags) == 0 ? 0 : -errno; }
-
-long milo_fs_type(const char *path) {
-  struct statfs info;
-  return statfs(path, &info) == 0 ? (long)info.f_type : -errno;
 }

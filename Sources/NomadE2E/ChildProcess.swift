@@ -1,10 +1,11 @@
 import Foundation
+import MiloSys
 
 #if canImport(Glibc)
   import Glibc
 #endif
 
-/// A child process started with `posix_spawn` and reaped by polling `waitpid(pid, WNOHANG)`.
+/// A child process started with `Spawn` and reaped by polling `waitpid(pid, WNOHANG)`.
 ///
 /// Foundation's `Process` is not used: its SIGCHLD-driven reaping missed an agent's exit under
 /// the test runner (a zombie that `isRunning` still called running), and its children inherited
@@ -21,41 +22,24 @@ public final class ChildProcess: @unchecked Sendable {
   public init(_ argv: [String], environment: [String: String], stdout: String, stderr: String)
     throws
   {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    let flags = O_WRONLY | O_CREAT | O_APPEND
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, stdout, flags, 0o644)
-    if stderr == stdout {
-      posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    } else {
-      posix_spawn_file_actions_addopen(&actions, 2, stderr, flags, 0o644)
+    let flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC
+    let out = open(stdout, flags, 0o644)
+    guard out >= 0 else { throw Self.startFailure(argv, SystemError("open \(stdout)")) }
+    defer { close(out) }
+    let err = stderr == stdout ? out : open(stderr, flags, 0o644)
+    guard err >= 0 else { throw Self.startFailure(argv, SystemError("open \(stderr)")) }
+    defer { if err != out { close(err) } }
+    do {
+      pid = try Spawn.start(
+        argv, environment: environment.map { "\($0.key)=\($0.value)" },
+        stdio: Spawn.Stdio(stdout: out, stderr: err))
+    } catch {
+      throw Self.startFailure(argv, error)
     }
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var empty = sigset_t()
-    sigemptyset(&empty)
-    var all = sigset_t()
-    sigfillset(&all)
-    posix_spawnattr_setsigmask(&attributes, &empty)
-    posix_spawnattr_setsigdefault(&attributes, &all)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+  }
 
-    let cArguments = argv.map { strdup($0) } + [nil]
-    let cEnvironment = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer {
-      for pointer in cArguments { free(pointer) }
-      for pointer in cEnvironment { free(pointer) }
-    }
-    var child: pid_t = 0
-    let result = posix_spawn(&child, argv[0], &actions, &attributes, cArguments, cEnvironment)
-    guard result == 0 else {
-      throw CommandError(
-        command: argv, result: nil, reason: "could not start: \(String(cString: strerror(result)))")
-    }
-    pid = child
+  private static func startFailure(_ argv: [String], _ error: SystemError) -> CommandError {
+    CommandError(command: argv, result: nil, reason: "could not start: \(error)")
   }
 
   /// The exit status (128+N for signal N) once the child has ended; nil while it runs.
@@ -66,8 +50,7 @@ public final class ChildProcess: @unchecked Sendable {
     var raw: Int32 = 0
     let reaped = waitpid(pid, &raw, WNOHANG)
     if reaped == pid {
-      let signal = raw & 0x7f
-      exitStatus = signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+      exitStatus = WaitStatus(raw).shellExitCode
     } else if reaped < 0 && errno == ECHILD {
       exitStatus = -1
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MiloSys
 
 /// What a finished command printed and how it ended.
 public struct CommandResult: Sendable {
@@ -76,17 +77,7 @@ public enum Command {
   /// An absolute path for `name`: itself when it has a slash, else its first match on PATH.
   public static func resolve(_ name: String) throws -> String {
     if name.contains("/") { return name }
-    if let found = which(name) { return found }
+    if let found = Environment.executable(named: name) { return found }
     throw CommandError(command: [name], result: nil, reason: "is not on PATH")
-  }
-
-  /// The first executable named `name` on PATH, if any.
-  public static func which(_ name: String) -> String? {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-    for directory in path.split(separator: ":") {
-      let candidate = "\(directory)/\(name)"
-      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-    }
-    return nil
   }
 }

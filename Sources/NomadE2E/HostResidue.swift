@@ -1,5 +1,6 @@
 import Foundation
 import MiloSupervisor
+import MiloSys
 
 /// What milo could leave on the host after its tasks are gone: containers, cgroups,
 /// supervisors and container inits, mounts, and per-task state directories.

@@ -1,5 +1,6 @@
 import Foundation
 import MiloSupervisor
+import MiloSys
 
 /// Reads the host's process table from /proc.
 public enum ProcessTable {

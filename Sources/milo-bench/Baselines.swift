@@ -1,6 +1,7 @@
 import Foundation
 import Milo
 import MiloSupervisor
+import MiloSys
 
 #if canImport(Glibc)
   import Glibc
@@ -54,7 +55,7 @@ struct ContainerTemplate: Sendable {
         links[name] = target
       }
     }
-    guard let runtime = which("crun") else { throw BenchError("crun not found on PATH") }
+    guard let runtime = Environment.executable(named: "crun") else { throw BenchError("crun not found on PATH") }
     let initPrefix = args.first == "/.milo/init" ? Array(args.prefix(2)) : []
     return ContainerTemplate(
       configJSON: data, rootfsLinks: links, args: Array(args.dropFirst(initPrefix.count)), initPrefix: initPrefix,
@@ -119,7 +120,7 @@ final class DirectRunner: Sendable {
     _ = try? RuntimeCommand(path: template.runtime, root: root + "/runtime").delete(containerID: container.id)
     try? FileManager.default.removeItem(atPath: root + "/" + container.id)
     CgroupMode.removeTaskCgroups("/\(Self.cgroupParent)/\(container.id)")
-    return Spawn.exitCode(status)
+    return WaitStatus(status).shellExitCode
   }
 
   /// Removes the clones' cgroup parent (after every clone is gone) and the bundles' root.
@@ -131,13 +132,6 @@ final class DirectRunner: Sendable {
 
 /// Descriptor helpers.
 enum Descriptors {
-  static func pipe() throws -> (read: Int32, write: Int32) {
-    var fds: [Int32] = [-1, -1]
-    guard Glibc.pipe(&fds) == 0 else { throw BenchError("pipe: \(String(cString: strerror(errno)))") }
-    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-    return (fds[0], fds[1])
-  }
-
   /// Opens a FIFO for writing (blocks until a reader has it open).
   static func openFifoForWriting(_ path: String) throws -> Int32 {
     while true {

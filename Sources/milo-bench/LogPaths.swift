@@ -1,6 +1,7 @@
 import Foundation
 import Milo
 import MiloSupervisor
+import MiloSys
 import Synchronization
 
 #if canImport(Glibc)
@@ -118,17 +119,17 @@ enum LogPaths {
   static func viaCat(_ direct: DirectRunner, args: [String], timeout: Duration = .seconds(900)) async throws
     -> (drain: StreamDrain, user: Double, system: Double)
   {
-    guard let cat = which("cat") else { throw BenchError("cat not found") }
+    guard let cat = Environment.executable(named: "cat") else { throw BenchError("cat not found") }
     let fifo = direct.root + "/stdout-\(UUID().uuidString.prefix(8)).fifo"
     guard mkfifo(fifo, 0o600) == 0 else { throw BenchError("mkfifo \(fifo): \(String(cString: strerror(errno)))") }
     defer { unlink(fifo) }
     let drain = try StreamDrain(fifo: fifo, label: "cat")
     let sink = try Descriptors.openFifoForWriting(fifo)
-    let pipe = try Descriptors.pipe()
+    let pipe = try Posix.pipe()
     let catPid: pid_t
     do {
       catPid = try Spawn.start(
-        [cat], environment: currentEnvironment(), stdio: Spawn.Stdio(stdin: pipe.read, stdout: sink))
+        [cat], environment: Environment.list(), stdio: Spawn.Stdio(stdin: pipe.read, stdout: sink))
     } catch {
       close(sink)
       close(pipe.read)

@@ -1,6 +1,7 @@
 import Foundation
 import Milo
 import MiloSupervisor
+import MiloSys
 
 #if canImport(Glibc)
   import Glibc
@@ -38,17 +39,19 @@ struct Machine {
       .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
       ?? "unknown"
     let crun =
-      which("crun").flatMap {
+      Environment.executable(named: "crun").flatMap {
         runCommand(RuntimeCommand(path: $0).versionArguments)?.output.split(separator: "\n").first
       }
       .map(String.init) ?? "not found"
-    let javaPath = which("java").map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path } ?? "java"
+    let javaPath =
+      Environment.executable(named: "java").map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path } ?? "java"
     let java =
       runCommand([javaPath, "-version"])?.output.split(separator: "\n").map(String.init).prefix(3)
       .joined(separator: "; ") ?? "not found"
     let load = (Posix.readText("/proc/loadavg") ?? "").split(separator: " ").prefix(3).joined(separator: " ")
     var commit = "unknown"
-    if let git = which("git"), let head = runCommand([git, "-C", repoRoot, "rev-parse", "--short", "HEAD"]),
+    if let git = Environment.executable(named: "git"),
+      let head = runCommand([git, "-C", repoRoot, "rev-parse", "--short", "HEAD"]),
       head.status == 0
     {
       commit = head.output.trimmingCharacters(in: .whitespacesAndNewlines)

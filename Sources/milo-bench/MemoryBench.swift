@@ -1,6 +1,7 @@
 import Foundation
 import Milo
 import MiloSupervisor
+import MiloSys
 
 #if canImport(Glibc)
   import Glibc
@@ -183,15 +184,15 @@ enum MemoryBench {
 
   /// The memory of `cat` relaying a pipe into a FIFO (after relaying a few lines).
   static func measureCat(in stateDir: String) async throws -> ProcMemory? {
-    guard let cat = which("cat") else { return nil }
+    guard let cat = Environment.executable(named: "cat") else { return nil }
     let fifo = stateDir + "/cat-floor.fifo"
     guard mkfifo(fifo, 0o600) == 0 else { return nil }
     defer { unlink(fifo) }
     let drain = try StreamDrain(fifo: fifo, label: "cat")
     let sink = try Descriptors.openFifoForWriting(fifo)
-    let input = try Descriptors.pipe()
+    let input = try Posix.pipe()
     let pid = try Spawn.start(
-      [cat], environment: currentEnvironment(), stdio: Spawn.Stdio(stdin: input.read, stdout: sink))
+      [cat], environment: Environment.list(), stdio: Spawn.Stdio(stdin: input.read, stdout: sink))
     close(input.read)
     close(sink)
     let line = Array("Processing...\n".utf8)

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Milo
 import MiloSupervisor
+import MiloSys
 import NomadHost
 import NomadPlugin
 import Synchronization
@@ -216,7 +217,7 @@ final class MiloSession: Sendable {
     }
     for container in leftover {
       residue.append("container \(container)")
-      if let crun = which("crun") {
+      if let crun = Environment.executable(named: "crun") {
         _ = try? RuntimeCommand(path: crun, root: runtimeRoot).delete(containerID: container)
       }
     }

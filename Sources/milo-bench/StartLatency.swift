@@ -1,6 +1,7 @@
 import Foundation
 import Milo
 import MiloSupervisor
+import MiloSys
 
 #if canImport(Glibc)
   import Glibc
@@ -128,13 +129,13 @@ enum StartLatencyBench {
 
   /// One `java -jar` on the host: spawn → first byte on a pipe.
   static func hostOnce(template: ContainerTemplate, jar: String) async throws -> Double {
-    let out = try Descriptors.pipe()
+    let out = try Posix.pipe()
     let drain = try StreamDrain(fd: out.read, label: "host")
     let argv = [template.java] + template.jvmOptions + ["-jar", jar, "hello"]
     let startedAt = Clock.mono()
     let pid: pid_t
     do {
-      pid = try Spawn.start(argv, environment: currentEnvironment(), stdio: Spawn.Stdio(stdout: out.write))
+      pid = try Spawn.start(argv, environment: Environment.list(), stdio: Spawn.Stdio(stdout: out.write))
     } catch {
       close(out.write)
       drain.interrupt()
@@ -144,15 +145,16 @@ enum StartLatencyBench {
     _ = await waitUntil(timeout: .seconds(60)) { drain.firstByteNanos != nil }
     let status = await Blocking.run { Spawn.waitFor(pid) }
     await drain.waitForEOF(timeout: .seconds(10))
-    guard Spawn.exitCode(status) == 0, let first = drain.firstByteNanos, drain.headText.hasPrefix(expected) else {
-      throw BenchError("host java: exit \(Spawn.exitCode(status)), stdout \(drain.headText.prefix(200))")
+    guard WaitStatus(status).shellExitCode == 0, let first = drain.firstByteNanos, drain.headText.hasPrefix(expected)
+    else {
+      throw BenchError("host java: exit \(WaitStatus(status).shellExitCode), stdout \(drain.headText.prefix(200))")
     }
     return Clock.ms(first - startedAt)
   }
 
   /// One `crun run` of milo's container (no milo): spawn → first byte on a pipe.
   static func containerOnce(_ direct: DirectRunner) async throws -> Double {
-    let out = try Descriptors.pipe()
+    let out = try Posix.pipe()
     let drain = try StreamDrain(fd: out.read, label: "crun")
     let errPath = direct.root + "/stderr.log"
     let err = try Descriptors.openForWriting(errPath)

@@ -1,5 +1,6 @@
 import Foundation
 import MiloSupervisor
+import MiloSys
 import Synchronization
 
 #if canImport(Glibc)
@@ -58,19 +59,17 @@ final class StreamDrain: Sendable {
   }
 
   private static func makeWakePipe() throws -> (read: Int32, write: Int32) {
-    let fds = try Descriptors.pipe()
+    let fds = try Posix.pipe()
     Posix.setNonBlocking(fds.read)
     Posix.setNonBlocking(fds.write)
     return fds
   }
 
   private func start(fd: Int32?, options: Options) {
-    let thread = Thread { [self] in
+    Blocking.detach(name: "drain \(label)") { [self] in
       self.run(fd: fd, options: options)
       self.finished.set()
     }
-    thread.name = "drain \(label)"
-    thread.start()
   }
 
   /// Monotonic time of the first byte (nil before it arrives).
@@ -210,14 +209,13 @@ final class StreamDrain: Sendable {
     guard !opened.isSet, let path else { return }
     // Blocked in open(): connect a writer for a moment to release it.
     let finished = self.finished
-    let thread = Thread {
+    Blocking.detach(name: "drain-unblock") {
       for _ in 0..<300 where !finished.isSet {
         let fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
         if fd >= 0 { close(fd) }
         usleep(10_000)
       }
     }
-    thread.start()
   }
 
   /// Waits for EOF; interrupts the reader if it does not come within `timeout`.

@@ -1,5 +1,6 @@
 import Foundation
 import MiloSupervisor
+import MiloSys
 import Synchronization
 
 #if canImport(Glibc)
@@ -214,18 +215,8 @@ final class OnceFlag: Sendable {
 
 /// Runs a command to completion and returns its combined output (or nil when it cannot run).
 func runCommand(_ argv: [String]) -> (status: Int32, output: String)? {
-  guard let result = try? Spawn.run(argv, environment: currentEnvironment()) else { return nil }
-  return (Spawn.exitCode(result.status), result.output)
-}
-
-/// The absolute path of `name` on PATH.
-func which(_ name: String) -> String? {
-  if name.hasPrefix("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
-  let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
-  for dir in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
-    return "\(dir)/\(name)"
-  }
-  return nil
+  guard let result = try? Spawn.run(argv, environment: Environment.list()) else { return nil }
+  return (WaitStatus(result.status).shellExitCode, result.output)
 }
 
 /// Prints to stderr (progress), keeping stdout for results.

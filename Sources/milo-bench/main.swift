@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MiloSupervisor
+import MiloSys
 import NomadE2E
 
 #if canImport(Glibc)
@@ -164,7 +165,7 @@ struct NomadAgentBench: AsyncParsableCommand {
 
   /// `explicit`, else `nomad` on PATH.
   static func nomadBinary(_ explicit: String?) throws -> String {
-    guard let nomad = explicit ?? NomadE2E.Command.which("nomad") else {
+    guard let nomad = explicit ?? Environment.executable(named: "nomad") else {
       throw BenchError("no nomad binary: install one with ../shared/tools/nomad/install, or pass --nomad")
     }
     return nomad

@@ -1,4 +1,5 @@
 import MiloSupervisor
+import MiloSys
 
 #if canImport(Glibc)
   import Glibc

@@ -1,6 +1,7 @@
 import Logging
 import Milo
 import MiloSupervisor
+import MiloSys
 import NomadPlugin
 
 #if canImport(Glibc)
@@ -17,7 +18,7 @@ if arguments.count > 1 && arguments[1] == "supervise" {
   exit(SupervisorMain.run(arguments: Array(arguments.dropFirst(2))))
 }
 
-let level = Logger.Level(rawValue: currentEnvironmentValue("MILO_LOG_LEVEL") ?? "info") ?? .info
+let level = Logger.Level(rawValue: Environment.value("MILO_LOG_LEVEL") ?? "info") ?? .info
 LoggingSystem.bootstrap { label in HCLogHandler(module: label, level: level) }
 let logger = Logger(label: "milo")
 let driver = MiloDriver(logger: logger, executable: SelfExecutable.path())

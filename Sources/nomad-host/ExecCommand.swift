@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import MiloSys
 import NomadHost
 
 #if canImport(Glibc)
@@ -71,7 +72,7 @@ struct ExecCommand: AsyncParsableCommand {
     }
     defer { resizes?.cancel() }
     if stdin {
-      Thread.detachNewThread {
+      Blocking.detach(name: "exec-stdin") {
         var buffer = [UInt8](repeating: 0, count: 16 << 10)
         while true {
           let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
@@ -87,9 +88,9 @@ struct ExecCommand: AsyncParsableCommand {
     for try await line in session.responses {
       guard let value = try? JSONValue.parse(line) else { continue }
       if let data = value["stdout"]?.stringValue.flatMap({ Data(base64Encoded: $0) }) {
-        Terminal.writeAll(1, data)
+        data.withUnsafeBytes { _ = Posix.writeAll(1, $0) }
       } else if let data = value["stderr"]?.stringValue.flatMap({ Data(base64Encoded: $0) }) {
-        Terminal.writeAll(2, data)
+        data.withUnsafeBytes { _ = Posix.writeAll(2, $0) }
       } else if let error = value["error"]?.stringValue {
         if let raw { Terminal.restore(0, raw) }
         Console.err(error)
@@ -125,18 +126,5 @@ enum Terminal {
   static func restore(_ fd: Int32, _ settings: termios) {
     var settings = settings
     _ = tcsetattr(fd, TCSANOW, &settings)
-  }
-
-  static func writeAll(_ fd: Int32, _ data: Data) {
-    data.withUnsafeBytes { raw in
-      guard let base = raw.baseAddress else { return }
-      var offset = 0
-      while offset < raw.count {
-        let n = write(fd, base + offset, raw.count - offset)
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { return }
-        offset += n
-      }
-    }
   }
 }

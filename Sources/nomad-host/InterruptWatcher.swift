@@ -7,6 +7,14 @@ final class InterruptWatcher: @unchecked Sendable {
   private let sources: [any DispatchSourceSignal]
   private let stream: AsyncStream<Void>
 
+  /// Ignores SIGINT, SIGTERM (so that only this watcher sees them) and SIGPIPE, then watches.
+  static func ignoringTerminationSignals() -> InterruptWatcher {
+    signal(SIGINT, SIG_IGN)
+    signal(SIGTERM, SIG_IGN)
+    signal(SIGPIPE, SIG_IGN)
+    return InterruptWatcher()
+  }
+
   init() {
     let (stream, continuation) = AsyncStream<Void>.makeStream()
     self.stream = stream

@@ -25,10 +25,7 @@ struct RunCommand: AsyncParsableCommand {
   @OptionGroup var options: AgentRunOptions
 
   func run() async throws {
-    signal(SIGINT, SIG_IGN)
-    signal(SIGTERM, SIG_IGN)
-    signal(SIGPIPE, SIG_IGN)
-    let interrupts = InterruptWatcher()
+    let interrupts = InterruptWatcher.ignoringTerminationSignals()
     let jobText = try String(contentsOfFile: job, encoding: .utf8)
     let jobSpec = try JobFile.parse(jobText)
     let agent = try await options.startAgent()
@@ -59,10 +56,7 @@ struct RecoverCommand: AsyncParsableCommand {
   @OptionGroup var options: AgentRunOptions
 
   func run() async throws {
-    signal(SIGINT, SIG_IGN)
-    signal(SIGTERM, SIG_IGN)
-    signal(SIGPIPE, SIG_IGN)
-    let interrupts = InterruptWatcher()
+    let interrupts = InterruptWatcher.ignoringTerminationSignals()
     let agent = try await options.startAgent()
     let control = try? AgentControl.serve(agent: agent, path: AgentControl.socketPath(dataDir: options.dataDir))
     let allocs = await agent.restoreAllocations()

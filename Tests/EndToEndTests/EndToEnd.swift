@@ -1,4 +1,5 @@
 import Foundation
+import MiloSys
 import NomadE2E
 import Testing
 
@@ -26,7 +27,7 @@ enum E2E {
     if let path = ProcessInfo.processInfo.environment["NOMAD_BINARY"], !path.isEmpty {
       return path
     }
-    return Command.which("nomad")
+    return Environment.executable(named: "nomad")
   }()
 
   /// The plugin under test: `$MILO_RELEASE_BINARY`, else the static release build.

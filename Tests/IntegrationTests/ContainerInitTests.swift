@@ -1,5 +1,6 @@
 import CMiloSys
 import Foundation
+import MiloSys
 import Testing
 
 @testable import MiloSupervisor
@@ -24,7 +25,7 @@ struct ContainerInitTests {
     #expect(milo_pipe2(&out, O_CLOEXEC) == 0 && milo_pipe2(&err, O_CLOEXEC) == 0)
     #expect(milo_pipe2(&status, O_CLOEXEC) == 0)
     let pid = try Spawn.start(
-      [Fixtures.miloBinary, "init"] + command, environment: currentEnvironment(),
+      [Fixtures.miloBinary, "init"] + command, environment: Environment.list(),
       stdio: Spawn.Stdio(stdin: -1, stdout: out[1], stderr: err[1]), passFD: status[1])
     close(out[1])
     close(err[1])
@@ -59,7 +60,7 @@ struct ContainerInitTests {
 
   @Test func anExitCodeIsPassedOnExactly() throws {
     let outcome = try Self.run(["/bin/sh", "-c", "echo hello; echo oops >&2; exit 3"])
-    #expect(Spawn.exitCode(outcome.status) == 3)
+    #expect(WaitStatus(outcome.status).shellExitCode == 3)
     #expect(outcome.statusLine == "exit 3\n")
     #expect(outcome.stdout == "hello\n")
     #expect(outcome.stderr == "oops\n")
@@ -69,7 +70,7 @@ struct ContainerInitTests {
   /// exits 128+N and reports the signal itself on descriptor 3.
   @Test func aSignalDeathIsReportedAsTheSignal() throws {
     let outcome = try Self.run(["/bin/sh", "-c", "kill -USR1 $$; sleep 5"])
-    #expect(Spawn.exitCode(outcome.status) == 138)
+    #expect(WaitStatus(outcome.status).shellExitCode == 138)
     #expect(milo_wifexited(outcome.status) != 0)
     #expect(outcome.statusLine == "signal 10\n")
   }
@@ -81,13 +82,13 @@ struct ContainerInitTests {
     let trapped = try Self.run(["/bin/sh", "-c", script]) { pid in kill(pid, SIGTERM) }
     #expect(trapped.stdout == "ready\ngot-term\n")
     #expect(trapped.statusLine == "exit 7\n")
-    #expect(Spawn.exitCode(trapped.status) == 7)
+    #expect(WaitStatus(trapped.status).shellExitCode == 7)
 
     let ended = try Self.run(["/bin/sh", "-c", "echo ready; while :; do sleep 0.05; done"]) { pid in
       kill(pid, SIGUSR1)
     }
     #expect(ended.statusLine == "signal 10\n")
-    #expect(Spawn.exitCode(ended.status) == 138)
+    #expect(WaitStatus(ended.status).shellExitCode == 138)
   }
 
   /// A fault signal someone sends (not a real fault in the init) is forwarded like any other.
@@ -96,7 +97,7 @@ struct ContainerInitTests {
       kill(pid, SIGSEGV)
     }
     #expect(outcome.statusLine == "signal 11\n")
-    #expect(Spawn.exitCode(outcome.status) == 139)
+    #expect(WaitStatus(outcome.status).shellExitCode == 139)
   }
 
   /// What the supervisor checks before it signals a container's init: the init blocks the
@@ -125,13 +126,13 @@ struct ContainerInitTests {
 
   @Test func aMissingProgramIsExplained() throws {
     let outcome = try Self.run(["/nonexistent/java", "-version"])
-    #expect(Spawn.exitCode(outcome.status) == 127)
+    #expect(WaitStatus(outcome.status).shellExitCode == 127)
     #expect(outcome.statusLine == "")
     #expect(
       outcome.stderr == "milo init: cannot run /nonexistent/java: start /nonexistent/java: No such file or directory\n")
 
     let empty = try Self.run([])
-    #expect(Spawn.exitCode(empty.status) == 127)
+    #expect(WaitStatus(empty.status).shellExitCode == 127)
     #expect(empty.stderr == "milo init: no command given (usage: milo init <program> [arguments...])\n")
   }
 }

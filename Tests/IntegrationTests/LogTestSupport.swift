@@ -1,5 +1,6 @@
 import Foundation
 import MiloSupervisor
+import MiloSys
 import NomadHost
 import NomadPlugin
 import Synchronization

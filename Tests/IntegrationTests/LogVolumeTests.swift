@@ -1,5 +1,6 @@
 import Foundation
 import MiloSupervisor
+import MiloSys
 import NomadHost
 import NomadPlugin
 import Testing
@@ -115,8 +116,8 @@ extension LogVolumeTests {
       let out = Fixtures.temporaryDirectory("expected") + "/out"
       defer { try? FileManager.default.removeItem(atPath: (out as NSString).deletingLastPathComponent) }
       let command = (["java", "-jar", Fixtures.testAppJar] + args).map { "'\($0)'" }.joined(separator: " ")
-      let result = try Spawn.run(["/bin/sh", "-c", command + " > " + out], environment: currentEnvironment())
-      #expect(Spawn.exitCode(result.status) == 0, "\(result.output)")
+      let result = try Spawn.run(["/bin/sh", "-c", command + " > " + out], environment: Environment.list())
+      #expect(WaitStatus(result.status).shellExitCode == 0, "\(result.output)")
       return Array(try Data(contentsOf: URL(fileURLWithPath: out)))
     }
     func compare<S: ExpectedSource>(_ bytes: [UInt8], _ source: S, total: Int) -> Int? {

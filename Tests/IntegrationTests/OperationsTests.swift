@@ -1,6 +1,7 @@
 import Foundation
 import Milo
 import MiloSupervisor
+import MiloSys
 import NomadHost
 import NomadPlugin
 import NomadProto

@@ -1,5 +1,6 @@
 import Foundation
 import MiloSupervisor
+import MiloSys
 import Testing
 
 @Suite struct ExitStatusLineTests {
@@ -11,7 +12,7 @@ import Testing
     #expect(ExitStatusLine.parse("exit 0\n") == 0)
     #expect(ExitStatusLine.parse("exit 143\n") == 143 << 8)
     #expect(ExitStatusLine.parse("signal 10\n") == 10)
-    #expect(Spawn.exitCode(ExitStatusLine.parse("signal 10") ?? -1) == 138)
+    #expect(WaitStatus(ExitStatusLine.parse("signal 10") ?? -1).shellExitCode == 138)
   }
 
   @Test(arguments: ["", "exit", "exit x", "exit 256", "exit -1", "signal 0", "signal 200", "stop 3", "exit 1 2"])

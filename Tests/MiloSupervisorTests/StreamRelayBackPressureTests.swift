@@ -1,4 +1,5 @@
 import MiloSupervisor
+import MiloSys
 import Testing
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import MiloSys
 import NomadPlugin
 import Testing
 

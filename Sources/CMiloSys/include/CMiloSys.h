@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+// MARK: spawn.c: starting processes
+
 /// Options for `milo_spawn`.
 typedef struct milo_spawn_options {
   /// Descriptors that become the child's 0, 1 and 2 (-1 opens /dev/null).
@@ -27,33 +29,10 @@ typedef struct milo_spawn_options {
 pid_t milo_spawn(const char *path, char *const argv[], char *const envp[],
                  const milo_spawn_options *options);
 
+// MARK: process.c: pidfds, reaping, wait statuses and thread names
+
 /// pidfd_open(2); returns a descriptor or -errno.
 int milo_pidfd_open(pid_t pid);
-
-/// Marks the calling process as a child subreaper. Returns 0 or -errno.
-int milo_set_subreaper(void);
-
-/// Asks the kernel to send `sig` to the caller when its parent exits. Returns 0 or -errno.
-int milo_set_parent_death_signal(int sig);
-
-/// Decoders for wait(2) status words (macros in C).
-int milo_wifexited(int status);
-int milo_wexitstatus(int status);
-int milo_wifsignaled(int status);
-int milo_wtermsig(int status);
-int milo_wcoredump(int status);
-
-/// Blocks `signals` for the calling thread and returns a non-blocking signalfd for them, or -errno.
-int milo_signalfd_open(const int *signals, int count);
-
-/// Reads one signal from a signalfd: its number, 0 when none is pending, or -errno.
-int milo_signalfd_read(int fd);
-
-/// Installs a handler for `sig` that only records that it arrived.
-void milo_install_flag_handler(int sig);
-
-/// Returns 1 (and clears the record) if `sig` arrived since the last call, else 0.
-int milo_take_signal_flag(int sig);
 
 /// Queues `carrier` to the process behind `pidfd` with `value` as its payload (pidfd_send_signal
 /// with SI_QUEUE). Returns 0 or -errno.
@@ -62,15 +41,53 @@ int milo_pidfd_queue_signal(int pidfd, int carrier, int value);
 /// Sends a plain signal through a pidfd. Returns 0 or -errno.
 int milo_pidfd_send_signal(int pidfd, int sig);
 
+/// Marks the calling process as a child subreaper. Returns 0 or -errno.
+int milo_set_subreaper(void);
+
+/// Decoders for wait(2) status words (macros in C).
+int milo_wifexited(int status);
+int milo_wexitstatus(int status);
+int milo_wifsignaled(int status);
+int milo_wtermsig(int status);
+
+/// Names the calling thread (its first 15 bytes), as `ps -L` and /proc show it. Returns 0 or
+/// -errno.
+int milo_set_thread_name(const char *name);
+
+// MARK: signals.c: signalfds and recorded signals
+
+/// Blocks `signals` for the calling thread and returns a non-blocking signalfd for them, or -errno.
+int milo_signalfd_open(const int *signals, int count);
+
 /// Reads the payload of a queued signal from a signalfd: returns the signal number and stores
 /// the payload in *value (0 for plain signals); 0 when none is pending; -errno on error.
 int milo_signalfd_read_value(int fd, int *value);
 
+/// Installs a handler for `sig` that only records that it arrived.
+void milo_install_flag_handler(int sig);
+
+/// Returns 1 (and clears the record) if `sig` arrived since the last call, else 0.
+int milo_take_signal_flag(int sig);
+
+// MARK: files.c: pipes, file systems and byte search
+
 /// pipe2(2) (a GNU extension Swift cannot see). Returns 0 or -errno.
 int milo_pipe2(int fds[2], int flags);
 
+/// Grows the kernel buffer of the pipe or FIFO behind `fd` to at least `bytes` (F_SETPIPE_SZ;
+/// the kernel rounds up to a power-of-two number of pages). A pipe that is already as large is
+/// left alone, so this never shrinks one. Returns the resulting size in bytes, or -errno (EPERM
+/// above /proc/sys/fs/pipe-max-size for unprivileged callers, EBADF/EINVAL for a non-pipe).
+int milo_grow_pipe(int fd, int bytes);
+
 /// statfs(2)'s f_type for `path`, or -errno.
 long milo_fs_type(const char *path);
+
+/// memmem(3): where `needle` first occurs in `haystack`, or NULL (a GNU extension, not visible
+/// to Swift without _GNU_SOURCE).
+const void *milo_memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
+
+// MARK: console.c: an OCI runtime's console socket and terminal size
 
 /// Listens on a unix socket at `path` for an OCI runtime's `--console-socket`. Returns the
 /// listening descriptor or -errno.
@@ -85,15 +102,11 @@ int milo_console_socket_receive(int listen_fd, int timeout_ms, int abort_fd);
 /// Sets a terminal's window size. Returns 0 or -errno.
 int milo_set_window_size(int fd, unsigned short rows, unsigned short cols);
 
+// MARK: memory.c: a long-lived helper's footprint
+
 /// Drops the resident pages of the process's code mappings (its own and shared libraries')
 /// and returns free heap to the system. Pages are faulted back in on use, so a long-lived helper
 /// that runs a small loop keeps only what it touches. Writable mappings are left alone.
 void milo_release_startup_memory(void);
-
-#include "pipe_size.h"
-
-/* memmem(3): where `needle` first occurs in `haystack`, or NULL (a GNU extension, not visible
-   to Swift without _GNU_SOURCE). */
-const void *milo_memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
 
 #endif

@@ -1,4 +1,5 @@
 import Foundation
+import MiloSys
 
 /// One Java runtime installed on the host.
 public struct JavaRuntime: Sendable, Equatable, Codable {
@@ -101,16 +102,8 @@ public struct JavaDiscovery: Sendable {
 
   /// The home of the `java` found on PATH, links resolved.
   public func pathJavaHome() -> String? {
-    guard let java = findOnPath("java") else { return nil }
+    guard let java = Environment.executable(named: "java", searchPath: pathEnv ?? "") else { return nil }
     let resolved = URL(fileURLWithPath: java).resolvingSymlinksInPath()
     return resolved.deletingLastPathComponent().deletingLastPathComponent().path
-  }
-
-  private func findOnPath(_ name: String) -> String? {
-    for dir in (pathEnv ?? "").split(separator: ":") {
-      let candidate = "\(dir)/\(name)"
-      if access(candidate, X_OK) == 0 { return candidate }
-    }
-    return nil
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MiloSupervisor
+import MiloSys
 
 /// The OCI runtime binary milo drives (crun by default).
 public struct OCIRuntime: Sendable, Equatable {
@@ -16,10 +17,8 @@ public struct OCIRuntime: Sendable, Equatable {
   {
     let path: String
     if configured.isEmpty {
-      let dirs = (pathEnv ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-        .split(separator: ":")
-      let candidates = dirs.map { dir in String(dir) + "/" + name }
-      guard let found = candidates.first(where: { access($0, X_OK) == 0 }) else {
+      guard let found = Environment.executable(named: name, searchPath: pathEnv ?? Environment.defaultSearchPath)
+      else {
         throw HostProblem(
           "OCI runtime \(name) not found on PATH (\(pathEnv ?? "unset"))."
             + " Install it (apt-get install \(name)) or set runtime_path in the plugin config.")
@@ -33,7 +32,7 @@ public struct OCIRuntime: Sendable, Equatable {
       }
       path = configured
     }
-    guard let result = try? Spawn.run(RuntimeCommand(path: path).versionArguments, environment: currentEnvironment()),
+    guard let result = try? Spawn.run(RuntimeCommand(path: path).versionArguments, environment: Environment.list()),
       result.status == 0
     else {
       throw HostProblem("\(path) --version failed: the OCI runtime is not usable.")

@@ -1,5 +1,6 @@
 import Foundation
 import MiloSupervisor
+import MiloSys
 
 /// The executable milo runs beside each JVM: as the task's supervisor (`supervise`) and as the
 /// container's first process (`init`).

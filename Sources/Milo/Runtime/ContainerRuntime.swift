@@ -1,4 +1,5 @@
 import MiloSupervisor
+import MiloSys
 
 /// What MiloDriver's lifecycle needs from the container world: one seam, so that the lifecycle
 /// logic (start, signal, stop, wait, destroy, recover, stats, exec, leftovers) can be tested

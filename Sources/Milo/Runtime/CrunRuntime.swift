@@ -1,6 +1,7 @@
 import CMiloSys
 import Foundation
 import MiloSupervisor
+import MiloSys
 
 /// The real `ContainerRuntime`: an OCI runtime (crun or runc) driven by one `milo supervise`
 /// per task, with the task's files laid out by `TaskPaths`.

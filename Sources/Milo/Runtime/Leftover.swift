@@ -1,5 +1,6 @@
 import Foundation
 import MiloSupervisor
+import MiloSys
 
 /// What is left on the host of one container id: an earlier start of the same task (Nomad
 /// restarts a task it believes exited, or repeats a `StartTask` whose answer it lost when the

@@ -1,4 +1,5 @@
 import MiloSupervisor
+import MiloSys
 
 /// Raw counters read from a container's cgroup, on v1 (and hybrid) or v2.
 public struct CgroupSample: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Foundation
 import MiloSupervisor
+import MiloSys
 import NomadPlugin
 
 /// Turns successive cgroup samples into Nomad's `TaskStats`, as Nomad's executor does: CPU

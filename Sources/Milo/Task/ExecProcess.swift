@@ -1,6 +1,7 @@
 import CMiloSys
 import Foundation
 import MiloSupervisor
+import MiloSys
 import Synchronization
 
 /// One command run inside a task's container with `<runtime> exec`, as the task's user, with
@@ -279,7 +280,7 @@ final class ExecProcess: Sendable {
     let errors = Self.runtimeErrors(logFile)
     unlink(pidFile)
     unlink(logFile)
-    let code = Spawn.exitCode(status)
+    let code = WaitStatus(status).shellExitCode
     if code != 0, !errors.isEmpty {
       let text = errors.joined(separator: "; ")
       if errors.contains(where: { $0.contains("not found in $PATH") || $0.hasPrefix("executable file") }) {

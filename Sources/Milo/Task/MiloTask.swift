@@ -1,5 +1,6 @@
 import Foundation
 import MiloSupervisor
+import MiloSys
 import NomadPlugin
 
 /// One task milo runs: its handle state, its supervisor, and its exit once known.

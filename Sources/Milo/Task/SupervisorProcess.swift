@@ -1,6 +1,7 @@
 import CMiloSys
 import Foundation
 import MiloSupervisor
+import MiloSys
 
 /// The plugin's side of one task supervisor: starting it, signalling it and waiting for it.
 public struct SupervisorProcess: Sendable {
@@ -133,7 +134,7 @@ public struct SupervisorProcess: Sendable {
 
   /// The supervisor runs with a minimal, predictable environment.
   static func supervisorEnvironment() -> [String] {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
+    let path = Environment.value("PATH") ?? Environment.defaultSearchPath
     return ["PATH=\(path)", "LANG=C.UTF-8"]
   }
 }

@@ -1,4 +1,5 @@
 import MiloSupervisor
+import MiloSys
 
 /// A user the container runs as, resolved from the host's /etc/passwd and /etc/group.
 public struct TaskUser: Sendable, Equatable, Codable {

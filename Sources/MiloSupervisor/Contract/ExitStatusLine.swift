@@ -1,11 +1,12 @@
-import CMiloSys
+import MiloSys
 
 /// The one line `milo init` writes for the supervisor: `exit <code>` or `signal <number>`.
 public enum ExitStatusLine {
   /// The line for a raw wait status.
   public static func render(_ status: Int32) -> String {
-    if milo_wifsignaled(status) != 0 { return "signal \(milo_wtermsig(status))\n" }
-    return "exit \(milo_wexitstatus(status))\n"
+    let decoded = WaitStatus(status)
+    if let signal = decoded.signal { return "signal \(signal)\n" }
+    return "exit \(decoded.exitCode ?? 0)\n"
   }
 
   /// A raw wait status equivalent to the line (nil when it is not one): `exit 3` → 3 << 8,

@@ -1,3 +1,5 @@
+import MiloSys
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -42,10 +44,4 @@ public enum SelfExecutable {
     guard count > 0 else { return CommandLine.arguments.first ?? "milo" }
     return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
-}
-
-/// One environment variable, without Foundation.
-public func currentEnvironmentValue(_ name: String) -> String? {
-  guard let value = getenv(name) else { return nil }
-  return String(cString: value)
 }

@@ -1,4 +1,5 @@
 import CMiloSys
+import MiloSys
 
 #if canImport(Glibc)
   import Glibc
@@ -49,7 +50,7 @@ public enum ContainerInit {
     let child: pid_t
     do {
       child = try Spawn.start(
-        arguments, environment: currentEnvironment(), stdio: Spawn.Stdio(stdin: 0, stdout: 1, stderr: 2))
+        arguments, environment: Environment.list(), stdio: Spawn.Stdio(stdin: 0, stdout: 1, stderr: 2))
     } catch {
       fail("milo init: cannot run \(program): \(error)")
       return error.errno == ENOENT ? 127 : 126
@@ -60,7 +61,8 @@ public enum ContainerInit {
     while true {
       if poll(&pollFD, 1, -1) < 0 && errno != EINTR { break }
       while true {
-        let sig = milo_signalfd_read(sigfd)
+        var payload: Int32 = 0
+        let sig = milo_signalfd_read_value(sigfd, &payload)
         if sig <= 0 { break }
         if sig != SIGCHLD {
           kill(child, sig)
@@ -68,13 +70,13 @@ public enum ContainerInit {
         }
         if let status = reapAll(child: child) {
           if hasStatusFD { Posix.writeAll(statusFD, Array(ExitStatusLine.render(status).utf8)) }
-          return Spawn.exitCode(status)
+          return WaitStatus(status).shellExitCode
         }
       }
     }
     // poll failed: the child cannot be followed any more; end it rather than linger.
     kill(child, SIGKILL)
-    return Spawn.exitCode(Spawn.waitFor(child))
+    return WaitStatus(Spawn.waitFor(child)).shellExitCode
   }
 
   /// Reaps every exited process; returns `child`'s wait status once it has exited.

@@ -1,3 +1,5 @@
+import MiloSys
+
 extension RuntimeCommand {
   /// `delete --force`: kills what is left of the container and removes it with its cgroup.
   public func deleteArguments(containerID: String) -> [String] {
@@ -8,7 +10,7 @@ extension RuntimeCommand {
   /// Throws when the runtime could not be started.
   @discardableResult
   public func delete(containerID: String) throws -> String? {
-    let result = try Spawn.run(deleteArguments(containerID: containerID), environment: currentEnvironment())
+    let result = try Spawn.run(deleteArguments(containerID: containerID), environment: Environment.list())
     return result.status == 0 ? nil : result.output
   }
 }

@@ -1,3 +1,5 @@
+import MiloSys
+
 /// The on-disk layout of one task under milo's `state_dir`, and its cgroup path.
 ///
 /// ```

@@ -1,3 +1,5 @@
+import MiloSys
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)

@@ -1,4 +1,5 @@
 import CMiloSys
+import MiloSys
 
 #if canImport(Glibc)
   import Glibc

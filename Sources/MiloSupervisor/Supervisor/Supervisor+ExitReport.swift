@@ -1,4 +1,5 @@
 import CMiloSys
+import MiloSys
 
 #if canImport(Glibc)
   import Glibc
@@ -24,10 +25,10 @@ extension Supervisor {
       close(started.statusFD)
     }
     let oom = oomKilled()
-    var record = ExitRecord(
-      exitCode: Int(Spawn.exitCode(status)), signal: 0, oomKilled: oom, startedAt: started.startedAt,
-      finishedAt: Posix.wallNanos())
-    if milo_wifsignaled(status) != 0 { record.signal = Int(milo_wtermsig(status)) }
+    let decoded = WaitStatus(status)
+    let record = ExitRecord(
+      exitCode: Int(decoded.shellExitCode), signal: Int(decoded.signal ?? 0), oomKilled: oom,
+      startedAt: started.startedAt, finishedAt: Posix.wallNanos())
     for relay in started.relays where relay.buffer.totalDroppedBytes > 0 {
       log(
         "\(relay.name): dropped \(relay.buffer.totalDroppedLines) lines"

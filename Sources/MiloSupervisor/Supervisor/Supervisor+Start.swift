@@ -1,4 +1,5 @@
 import CMiloSys
+import MiloSys
 
 #if canImport(Glibc)
   import Glibc
@@ -62,7 +63,7 @@ extension Supervisor {
       // the parent meanwhile.
       let create = {
         let pid = try Spawn.start(
-          runArguments, environment: currentEnvironment(),
+          runArguments, environment: Environment.list(),
           stdio: Spawn.Stdio(stdin: -1, stdout: outPipe[1], stderr: errPipe[1]),
           hideMount: options.hideMount, passFD: statusPipe[1])
         return Spawn.waitFor(pid)
@@ -80,7 +81,7 @@ extension Supervisor {
     let containerPid = Posix.readText(pidFile).flatMap {
       pid_t($0.trimmed(" \n"))
     }
-    guard Spawn.exitCode(runtimeStatus) == 0, let containerPid, containerPid > 0 else {
+    guard WaitStatus(runtimeStatus).shellExitCode == 0, let containerPid, containerPid > 0 else {
       // The runtime explains itself on its stderr, which is the task's stderr pipe.
       var scratch = [UInt8](repeating: 0, count: 64 << 10)
       relays[1].readInput(now: Posix.monotonicNanos(), scratch: &scratch)
@@ -91,7 +92,7 @@ extension Supervisor {
       }
       drain(&relays, deadline: Posix.monotonicNanos() + 200_000_000)
       let reason =
-        "\(options.runtime) run exited with \(Spawn.exitCode(runtimeStatus)): "
+        "\(options.runtime) run exited with \(WaitStatus(runtimeStatus).shellExitCode): "
         + message.trimmed(" \n")
       deleteContainer()
       return .failed(fail(reason, startedAt: startedAt))

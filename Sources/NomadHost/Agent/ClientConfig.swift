@@ -48,8 +48,8 @@ public struct ClientConfig: Sendable {
     self.topology = HostTopology.detect()
     self.cgroupMode = NomadCgroupMode.detect()
     self.hostEnvironment = ProcessInfo.processInfo.environment
-    self.mountTmpfs = Posix.isRoot
-    self.bindMountAllocDir = Posix.isRoot
+    self.mountTmpfs = Syscall.isRoot
+    self.bindMountAllocDir = Syscall.isRoot
     self.logger = logger
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import MiloSys
 import Synchronization
 
 #if canImport(Glibc)
@@ -37,13 +38,13 @@ public final class ControlServer: Sendable {
     self.path = path
     unlink(path)
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw Posix.Failure(operation: "socket", path: path, code: errno) }
+    guard fd >= 0 else { throw Syscall.Failure(operation: "socket", path: path, code: errno) }
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
     let bytes = Array(path.utf8)
     guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
       Glibc.close(fd)
-      throw Posix.Failure(operation: "bind", path: path, code: ENAMETOOLONG)
+      throw Syscall.Failure(operation: "bind", path: path, code: ENAMETOOLONG)
     }
     withUnsafeMutableBytes(of: &address.sun_path) { raw in
       for (i, byte) in bytes.enumerated() { raw[i] = byte }
@@ -54,10 +55,10 @@ public final class ControlServer: Sendable {
     guard rc == 0, listen(fd, 16) == 0 else {
       let code = errno
       Glibc.close(fd)
-      throw Posix.Failure(operation: "bind", path: path, code: code)
+      throw Syscall.Failure(operation: "bind", path: path, code: code)
     }
     self.fd = fd
-    Posix.detachThread(name: "control-accept") { [self] in
+    Blocking.detach(name: "control-accept") { [self] in
       while !self.closed.load(ordering: .acquiring) {
         let client = accept(fd, nil, nil)
         if client < 0 {
@@ -81,10 +82,10 @@ public final class ControlServer: Sendable {
     }
     let (input, lines) = AsyncStream.makeStream(of: String.self)
     let request = await withCheckedContinuation { (continuation: CheckedContinuation<[UInt8], Never>) in
-      Posix.detachThread(name: "control-read") {
+      Blocking.detach(name: "control-read") {
         var pending: [UInt8] = []
         var first: [UInt8]?
-        while let chunk = try? Posix.read(client, capacity: 4096) {
+        while let chunk = try? Syscall.read(client, capacity: 4096) {
           pending += chunk
           while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
             let line = Array(pending[..<newline])
@@ -109,7 +110,7 @@ public final class ControlServer: Sendable {
         guard isOpen else { return false }
         var data = Array(text.utf8)
         data.append(UInt8(ascii: "\n"))
-        if Posix.writeAll(client, data) != nil { isOpen = false }
+        if !Posix.writeAll(client, data) { isOpen = false }
         return isOpen
       }
     }
@@ -138,7 +139,7 @@ public final class ControlServer: Sendable {
 public enum ControlClient {
   public static func request(path: String, _ request: String) -> AsyncThrowingStream<String, any Error> {
     AsyncThrowingStream { continuation in
-      Posix.detachThread(name: "control-client") {
+      Blocking.detach(name: "control-client") {
         let fd: Int32
         do {
           fd = try openConnection(path: path)
@@ -157,7 +158,7 @@ public enum ControlClient {
   /// finishes the stream.
   static func yieldLines(from fd: Int32, to continuation: AsyncThrowingStream<String, any Error>.Continuation) {
     var pending: [UInt8] = []
-    while let chunk = try? Posix.read(fd, capacity: 64 * 1024) {
+    while let chunk = try? Syscall.read(fd, capacity: 64 * 1024) {
       pending += chunk
       while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
         continuation.yield(String(decoding: pending[..<newline], as: UTF8.self))
@@ -186,7 +187,7 @@ public final class ControlSession: Sendable {
   public func send(_ line: String) -> Bool {
     state.withLock { state in
       guard !state.closed, !state.writeClosed else { return false }
-      return Posix.writeAll(fd, Array((line + "\n").utf8)) == nil
+      return Posix.writeAll(fd, Array((line + "\n").utf8))
     }
   }
 
@@ -212,14 +213,14 @@ extension ControlClient {
   /// Connects, sends `request` and returns a session for further lines and the responses.
   public static func session(path: String, _ request: String) throws -> ControlSession {
     let fd = try openConnection(path: path)
-    guard Posix.writeAll(fd, Array((request + "\n").utf8)) == nil else {
+    guard Posix.writeAll(fd, Array((request + "\n").utf8)) else {
       let code = errno
       Glibc.close(fd)
-      throw ControlError("cannot send to \(path): \(Posix.errorText(code))")
+      throw ControlError("cannot send to \(path): \(Syscall.errorText(code))")
     }
     let (responses, continuation) = AsyncThrowingStream.makeStream(of: String.self)
     let session = ControlSession(fd: fd, responses: responses)
-    Posix.detachThread(name: "control-session") {
+    Blocking.detach(name: "control-session") {
       yieldLines(from: fd, to: continuation)
       session.closeAll()
     }
@@ -228,7 +229,7 @@ extension ControlClient {
 
   static func openConnection(path: String) throws -> Int32 {
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw Posix.Failure(operation: "socket", path: path, code: errno) }
+    guard fd >= 0 else { throw Syscall.Failure(operation: "socket", path: path, code: errno) }
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
     let bytes = Array(path.utf8)
@@ -243,7 +244,7 @@ extension ControlClient {
     guard rc == 0 else {
       let code = errno
       Glibc.close(fd)
-      throw ControlError("cannot connect to \(path): \(Posix.errorText(code)) (is `nomad-host run` running?)")
+      throw ControlError("cannot connect to \(path): \(Syscall.errorText(code)) (is `nomad-host run` running?)")
     }
     return fd
   }

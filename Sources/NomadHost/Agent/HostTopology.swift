@@ -1,4 +1,5 @@
 import Foundation
+import MiloSys
 import NomadProto
 
 /// The host's CPU/NUMA topology as Nomad's `numalib` detects it (simplified: sysfs and
@@ -87,7 +88,7 @@ public struct HostTopology: Sendable, Equatable {
   }
 
   private static func read(_ path: String) -> String? {
-    readProcFile(path)?.trimmingCharacters(in: .whitespacesAndNewlines)
+    Posix.readText(path)?.trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
   /// "0-3,5" → [0, 1, 2, 3, 5].
@@ -105,7 +106,7 @@ public struct HostTopology: Sendable, Equatable {
   }
 
   private static func cpuinfoMHz() -> [UInt32: UInt64] {
-    guard let text = readProcFile("/proc/cpuinfo") else { return [:] }
+    guard let text = Posix.readText("/proc/cpuinfo") else { return [:] }
     var result: [UInt32: UInt64] = [:]
     var current: UInt32?
     for line in text.split(separator: "\n") {

@@ -1,4 +1,5 @@
 import Foundation
+import MiloSys
 
 #if canImport(Glibc)
   import Glibc
@@ -13,7 +14,7 @@ public enum NomadCgroupMode: String, Sendable {
 
   /// Detects the mode from /proc/self/mountinfo.
   public static func detect() -> NomadCgroupMode {
-    guard let text = readProcFile("/proc/self/mountinfo") else { return .off }
+    guard let text = Posix.readText("/proc/self/mountinfo") else { return .off }
     for line in text.split(separator: "\n") {
       let tokens = Set(line.split(separator: " ").map(String.init))
       guard tokens.contains("/sys/fs/cgroup") else { continue }

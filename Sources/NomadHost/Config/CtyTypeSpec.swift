@@ -104,29 +104,15 @@ public indirect enum CtyTypeSpec: Sendable, Hashable, CustomStringConvertible {
   }
 }
 
-private struct TypeExprParser {
-  private let scalars: [Unicode.Scalar]
-  private var index = 0
+private struct TypeExprParser: ScalarCursor {
+  let scalars: [Unicode.Scalar]
+  var index = 0
 
   init(_ scalars: [Unicode.Scalar]) { self.scalars = scalars }
 
-  var atEnd: Bool { index >= scalars.count }
-
-  mutating func skipSpace() {
-    while index < scalars.count, scalars[index].properties.isWhitespace { index += 1 }
-  }
-
   private mutating func identifier() -> String {
     skipSpace()
-    var out = ""
-    while index < scalars.count,
-      scalars[index] == "_" || scalars[index] == "-" || scalars[index].properties.isAlphabetic
-        || ("0"..."9").contains(scalars[index])
-    {
-      out.unicodeScalars.append(scalars[index])
-      index += 1
-    }
-    return out
+    return scanIdentifier()
   }
 
   private mutating func expect(_ scalar: Unicode.Scalar) throws(ConfigError) {

@@ -11,15 +11,9 @@ enum HCLLiteral {
     return value
   }
 
-  private struct Parser {
+  private struct Parser: ScalarCursor {
     let scalars: [Unicode.Scalar]
     var index = 0
-
-    var atEnd: Bool { index >= scalars.count }
-
-    mutating func skipSpace() {
-      while index < scalars.count, scalars[index].properties.isWhitespace { index += 1 }
-    }
 
     mutating func value() throws(ConfigError) -> CtyValue {
       skipSpace()
@@ -48,7 +42,7 @@ enum HCLLiteral {
           if scalars[index] == "\"" {
             key = try string()
           } else {
-            key = identifier()
+            key = scanIdentifier()
             guard !key.isEmpty else { throw ConfigError("invalid object key in literal") }
           }
           skipSpace()
@@ -75,7 +69,7 @@ enum HCLLiteral {
           guard let number = CtyNumber(parsing: text) else { throw ConfigError("invalid number \(text)") }
           return .number(number)
         }
-        let word = identifier()
+        let word = scanIdentifier()
         switch word {
         case "true": return .bool(true)
         case "false": return .bool(false)
@@ -83,18 +77,6 @@ enum HCLLiteral {
         default: throw ConfigError("unsupported literal expression \(goQuote(word))")
         }
       }
-    }
-
-    mutating func identifier() -> String {
-      var out = ""
-      while index < scalars.count,
-        scalars[index] == "_" || scalars[index] == "-" || scalars[index].properties.isAlphabetic
-          || ("0"..."9").contains(scalars[index])
-      {
-        out.unicodeScalars.append(scalars[index])
-        index += 1
-      }
-      return out
     }
 
     mutating func expect(_ scalar: Unicode.Scalar) throws(ConfigError) {

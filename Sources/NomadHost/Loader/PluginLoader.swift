@@ -81,7 +81,7 @@ public enum PluginLoader {
       let path = "\(directory)/\(name)"
       var info = stat()
       guard stat(path, &info) == 0 else {
-        throw PluginLoadError("failed to stat file \(goQuote(path)): \(Posix.errorText(errno))")
+        throw PluginLoadError("failed to stat file \(goQuote(path)): \(Syscall.errorText(errno))")
       }
       if info.st_mode & S_IFMT == S_IFDIR {
         logger.warning("skipping subdir in plugin folder", metadata: ["subdir": "\(path)"])

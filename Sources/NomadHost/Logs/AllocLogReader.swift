@@ -226,7 +226,7 @@ public enum AllocLogReader {
     var fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else {
       if errno == ENOENT { return false }
-      throw LogReadError("failed to stream \(goQuote(relative)): open \(path): \(Posix.errorText(errno))")
+      throw LogReadError("failed to stream \(goQuote(relative)): open \(path): \(Syscall.errorText(errno))")
     }
     defer { close(fd) }
     var offset = startOffset
@@ -240,7 +240,7 @@ public enum AllocLogReader {
       let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, capacity) }
       if n < 0 {
         if errno == EINTR { continue }
-        throw LogReadError("failed to stream \(goQuote(relative)): read \(path): \(Posix.errorText(errno))")
+        throw LogReadError("failed to stream \(goQuote(relative)): read \(path): \(Syscall.errorText(errno))")
       }
       offset += Int64(n)
       if n > 0 || lastEvent != nil {

@@ -1,3 +1,4 @@
+import MiloSys
 import Synchronization
 
 #if canImport(Glibc)
@@ -35,14 +36,14 @@ final class FifoReader: Sendable {
     var info = stat()
     if lstat(path, &info) != 0 && errno == ENOENT {
       guard mkfifo(path, 0o600) == 0 else {
-        let failure = Posix.Failure(operation: "mkfifo", path: path, code: errno)
+        let failure = Syscall.Failure(operation: "mkfifo", path: path, code: errno)
         throw LogMonError("failed to create fifo for extracting logs: error creating fifo \(path): \(failure)")
       }
     }
     wake = try Posix.pipe()
     Posix.setNonBlocking(wake.0)
     Posix.setNonBlocking(wake.1)
-    Posix.detachThread(name: "logmon \(path)") { [self] in
+    Blocking.detach(name: "logmon \(path)") { [self] in
       self.run()
       self.closeWakeWriter(signal: false)
       Glibc.close(self.wake.0)
@@ -74,7 +75,7 @@ final class FifoReader: Sendable {
       fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
       if fd >= 0 { break }
       if errno == EINTR { continue }
-      lastError.withLock { $0 = "failed to open fifo: error opening reader at \(path): \(Posix.errorText(errno))" }
+      lastError.withLock { $0 = "failed to open fifo: error opening reader at \(path): \(Syscall.errorText(errno))" }
       return
     }
     opened.fulfil(())
@@ -110,7 +111,7 @@ final class FifoReader: Sendable {
       let code = errno
       if code == EINTR { continue }
       guard code == EAGAIN || code == EWOULDBLOCK else {
-        lastError.withLock { $0 = "failed to read from log fifo: \(Posix.errorText(code))" }
+        lastError.withLock { $0 = "failed to read from log fifo: \(Syscall.errorText(code))" }
         return
       }
       var fds = [
@@ -145,11 +146,11 @@ final class FifoReader: Sendable {
     // The thread may be blocked in open(): connect a writer for a moment to release it.
     let path = self.path
     let finished = self.finished
-    Posix.detachThread(name: "logmon-unblock") {
+    Blocking.detach(name: "logmon-unblock") {
       for _ in 0..<500 where !finished.isFulfilled {
         let fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
         if fd >= 0 { Glibc.close(fd) }
-        Posix.sleep(milliseconds: 10)
+        Syscall.sleep(milliseconds: 10)
       }
     }
   }

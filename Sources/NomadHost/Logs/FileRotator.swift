@@ -1,4 +1,5 @@
 import Foundation
+import MiloSys
 import Synchronization
 
 #if canImport(Glibc)
@@ -68,9 +69,9 @@ public final class FileRotator: Sendable {
     if let flushInterval {
       let millis = Int(
         flushInterval.components.seconds * 1000 + flushInterval.components.attoseconds / 1_000_000_000_000_000)
-      Posix.detachThread(name: "rotator-flush") { [weak self] in
+      Blocking.detach(name: "rotator-flush") { [weak self] in
         while true {
-          Posix.sleep(milliseconds: max(1, millis))
+          Syscall.sleep(milliseconds: max(1, millis))
           guard let self, self.flushIfOpen() else { return }
         }
       }
@@ -88,7 +89,7 @@ public final class FileRotator: Sendable {
   @discardableResult
   public func write(_ bytes: UnsafeRawBufferPointer) throws -> Int {
     try state.withLock { state throws -> Int in
-      guard !state.closed else { throw Posix.Failure(operation: "write", path: nil, code: EBADF) }
+      guard !state.closed else { throw Syscall.Failure(operation: "write", path: nil, code: EBADF) }
       var n = 0
       var forceRotate = false
       while n < bytes.count {
@@ -103,7 +104,7 @@ public final class FileRotator: Sendable {
         let remainingSpace = fileSize - state.currentWr
         let remainingToWrite = Int64(bytes.count - n)
         var nw = 0
-        var failure: Posix.Failure?
+        var failure: Syscall.Failure?
         let rest = UnsafeRawBufferPointer(rebasing: bytes[n...])
         if remainingSpace - Self.lineScanLimit < remainingToWrite {
           let newline = rest.firstIndex(of: UInt8(ascii: "\n"))
@@ -181,15 +182,15 @@ public final class FileRotator: Sendable {
   // MARK: - bufio.Writer
 
   /// `bufio.Writer.Write` on the 64 KiB buffer; returns bytes accepted and any error.
-  private func writeToBuffer(_ state: inout State, _ bytes: UnsafeRawBufferPointer) -> (Int, Posix.Failure?) {
+  private func writeToBuffer(_ state: inout State, _ bytes: UnsafeRawBufferPointer) -> (Int, Syscall.Failure?) {
     var p = bytes
     var nn = 0
     while p.count > Self.bufferSize - state.buffer.count && state.bufferError == nil {
       var n: Int
       if state.buffer.isEmpty {
         // Large write, empty buffer: write directly to avoid a copy.
-        if let code = Posix.writeAll(state.fd, p) {
-          state.bufferError = code
+        if !Posix.writeAll(state.fd, p) {
+          state.bufferError = errno
           n = 0
         } else {
           n = p.count
@@ -203,7 +204,7 @@ public final class FileRotator: Sendable {
       p = UnsafeRawBufferPointer(rebasing: p[n...])
     }
     if let code = state.bufferError {
-      return (nn, Posix.Failure(operation: "write", path: currentPath(state), code: code))
+      return (nn, Syscall.Failure(operation: "write", path: currentPath(state), code: code))
     }
     state.buffer.append(contentsOf: p)
     return (nn + p.count, nil)
@@ -211,8 +212,8 @@ public final class FileRotator: Sendable {
 
   private func flushBuffer(_ state: inout State) {
     guard state.bufferError == nil, !state.buffer.isEmpty, state.fd >= 0 else { return }
-    if let code = Posix.writeAll(state.fd, state.buffer) {
-      state.bufferError = code
+    if !Posix.writeAll(state.fd, state.buffer) {
+      state.bufferError = errno
       return
     }
     state.buffer.removeAll(keepingCapacity: true)
@@ -240,15 +241,15 @@ public final class FileRotator: Sendable {
   }
 
   /// `createFile`: opens the current index for appending and records its size.
-  private func createFile(_ state: inout State) throws(Posix.Failure) {
+  private func createFile(_ state: inout State) throws(Syscall.Failure) {
     let file = path(state.logFileIdx)
     let fd = open(file, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw Posix.Failure(operation: "open", path: file, code: errno) }
+    guard fd >= 0 else { throw Syscall.Failure(operation: "open", path: file, code: errno) }
     var info = stat()
     guard fstat(fd, &info) == 0 else {
       let code = errno
       Glibc.close(fd)
-      throw Posix.Failure(operation: "stat", path: file, code: code)
+      throw Syscall.Failure(operation: "stat", path: file, code: code)
     }
     state.fd = fd
     state.currentWr = Int64(info.st_size)
@@ -258,7 +259,7 @@ public final class FileRotator: Sendable {
 
   /// `nextFile`: the next index whose file is absent or not full (and not a directory), then
   /// purge when needed.
-  private func nextFile(_ state: inout State) throws(Posix.Failure) {
+  private func nextFile(_ state: inout State) throws(Syscall.Failure) {
     var next = state.logFileIdx
     while true {
       next += 1

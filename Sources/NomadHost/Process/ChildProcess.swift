@@ -1,4 +1,4 @@
-import CMiloSys
+import MiloSys
 
 #if canImport(Glibc)
   import Glibc
@@ -23,42 +23,32 @@ final class ChildProcess: Sendable {
     path: String, arguments: [String], environment: [String],
     stdin: Int32, stdout: Int32, stderr: Int32, newSession: Bool = false,
     workingDirectory: String? = nil
-  ) throws(Posix.Failure) -> ChildProcess {
-    let argv = [path] + arguments
-    let pid = withCStrings(argv) { argvPointer in
-      withCStrings(environment) { envPointer in
-        var options = milo_spawn_options(
-          stdin_fd: stdin, stdout_fd: stdout, stderr_fd: stderr,
-          new_session: newSession ? 1 : 0, unmount_in_private_ns: nil, working_dir: nil,
-          pass_fd: -1)
-        if let workingDirectory {
-          return workingDirectory.withCString { dir in
-            options.working_dir = dir
-            return milo_spawn(path, argvPointer, envPointer, &options)
-          }
-        }
-        return milo_spawn(path, argvPointer, envPointer, &options)
-      }
+  ) throws(Syscall.Failure) -> ChildProcess {
+    let pid: pid_t
+    do {
+      pid = try Spawn.start(
+        [path] + arguments, environment: environment,
+        stdio: Spawn.Stdio(stdin: stdin, stdout: stdout, stderr: stderr), newSession: newSession,
+        workingDirectory: workingDirectory)
+    } catch {
+      throw Syscall.Failure(operation: "fork/exec", path: path, code: error.errno)
     }
-    guard pid > 0 else { throw Posix.Failure(operation: "fork/exec", path: path, code: -pid) }
     let child = ChildProcess(pid: pid)
-    Posix.detachThread(name: "reaper-\(pid)") { child.reap() }
+    Blocking.detach(name: "reaper-\(pid)") { child.reap() }
     return child
   }
 
   private func reap() {
-    var status: Int32 = 0
-    while true {
-      let rc = waitpid(pid, &status, 0)
-      if rc == pid { break }
-      if rc < 0 && errno == EINTR { continue }
+    let raw = Spawn.waitFor(pid)
+    guard raw != -1 else {
       exit.fulfil(.unknown)
       return
     }
-    if milo_wifsignaled(status) != 0 {
-      exit.fulfil(.signaled(milo_wtermsig(status)))
+    let status = WaitStatus(raw)
+    if let signal = status.signal {
+      exit.fulfil(.signaled(signal))
     } else {
-      exit.fulfil(.exited(milo_wexitstatus(status)))
+      exit.fulfil(.exited(status.exitCode ?? -1))
     }
   }
 
@@ -80,14 +70,4 @@ final class ChildProcess: Sendable {
     guard isRunning else { return false }
     return kill(pid, signal) == 0
   }
-}
-
-/// Calls `body` with a NULL-terminated `char *[]` built from `strings`.
-func withCStrings<R>(
-  _ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> R
-) -> R {
-  var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-  pointers.append(nil)
-  defer { for pointer in pointers { free(pointer) } }
-  return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
 }

@@ -21,7 +21,7 @@ extension PluginProcess {
     guard stat(path, &info) == 0 else { return text }
     text += "\nAdditional notes about plugin:\n"
     text += "  Path: \(path)\n"
-    text += "  Mode: \(Posix.goModeString(info.st_mode))\n"
+    text += "  Mode: \(Syscall.goModeString(info.st_mode))\n"
     let owner = userName(info.st_uid)
     let current = userName(getuid())
     text += "  Owner: \(info.st_uid) [\(owner)] (current: \(getuid()) [\(current)])\n"

@@ -1,3 +1,4 @@
+import MiloSys
 import NomadPlugin
 
 /// The environment go-plugin gives a plugin process (`(*Client).Start`): the agent's whole
@@ -21,7 +22,7 @@ public enum PluginEnvironment {
 
   /// `base` (default: this process's environment) plus the handshake variables.
   public static func build(base: [String]? = nil) -> [String] {
-    dedup((base ?? Posix.environmentList()) + handshakeVariables)
+    dedup((base ?? Environment.list()) + handshakeVariables)
   }
 
   /// Go's `dedupEnv`: keeps the last value of each key, at the position of its last occurrence.

@@ -1,4 +1,5 @@
 import Foundation
+import MiloSys
 import Synchronization
 
 #if canImport(Glibc)
@@ -126,13 +127,13 @@ public final class PluginProcess: Sendable {
     let stderrLog = StderrLog(limit: options.stderrHistoryLimit, onLine: options.onStderr)
     let readOut = outPipe.0
     let readErr = errPipe.0
-    Posix.detachThread(name: "plugin-stdout-\(child.pid)") {
+    Blocking.detach(name: "plugin-stdout-\(child.pid)") {
       readStdout(readOut, firstLine: firstLine)
       close(readOut)
       stdoutDone.fulfil(())
       if stderrDone.isFulfilled { pipesDone.fulfil(()) }
     }
-    Posix.detachThread(name: "plugin-stderr-\(child.pid)") {
+    Blocking.detach(name: "plugin-stderr-\(child.pid)") {
       stderrLog.read(readErr)
       close(readErr)
       stderrDone.fulfil(())
@@ -172,7 +173,7 @@ public final class PluginProcess: Sendable {
     var reported = false
     let maxToken = 64 * 1024
     while true {
-      guard let chunk = try? Posix.read(fd, capacity: 64 * 1024) else { break }
+      guard let chunk = try? Syscall.read(fd, capacity: 64 * 1024) else { break }
       if reported { continue }
       pending.append(contentsOf: chunk)
       if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {

@@ -1,3 +1,4 @@
+import MiloSys
 import NomadPlugin
 
 /// How a child process ended, as `waitpid(2)` reports it.

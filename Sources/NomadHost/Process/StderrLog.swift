@@ -37,7 +37,7 @@ final class StderrLog: Sendable {
       onLine?(line)
     }
     while true {
-      guard let chunk = try? Posix.read(fd, capacity: bufferSize) else { break }
+      guard let chunk = try? Syscall.read(fd, capacity: bufferSize) else { break }
       var start = chunk.startIndex
       while start < chunk.endIndex {
         if let newline = chunk[start...].firstIndex(of: UInt8(ascii: "\n")) {

@@ -1,3 +1,4 @@
+import MiloSys
 import NomadPlugin
 
 #if canImport(Glibc)

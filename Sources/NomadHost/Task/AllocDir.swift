@@ -1,4 +1,5 @@
 import Foundation
+import MiloSys
 import NomadProto
 
 #if canImport(Glibc)
@@ -128,14 +129,14 @@ public struct AllocDir: Sendable {
 
   static func dropPermissions(_ path: String, mode: mode_t) throws {
     guard chmod(path, mode | 0o777) == 0 else {
-      throw Posix.Failure(operation: "Chmod(\(path)) failed: chmod", path: path, code: errno)
+      throw Syscall.Failure(operation: "Chmod(\(path)) failed: chmod", path: path, code: errno)
     }
     guard geteuid() == 0 else { return }
     guard let nobody = getpwnam("nobody") else {
-      throw Posix.Failure(operation: "Unable to find nobody user", path: nil, code: ENOENT)
+      throw Syscall.Failure(operation: "Unable to find nobody user", path: nil, code: ENOENT)
     }
     guard chown(path, nobody.pointee.pw_uid, nobody.pointee.pw_gid) == 0 else {
-      throw Posix.Failure(operation: "Couldn't change owner/group of \(path): chown", path: path, code: errno)
+      throw Syscall.Failure(operation: "Couldn't change owner/group of \(path): chown", path: path, code: errno)
     }
   }
 
@@ -146,10 +147,10 @@ public struct AllocDir: Sendable {
       let marker = "\(path)/.nomad-mount"
       if access(marker, F_OK) != 0 {
         guard mount("tmpfs", path, "tmpfs", UInt(MS_NOEXEC), "size=\(sizeMB)m") == 0 else {
-          throw Posix.Failure(operation: "mount", path: path, code: errno)
+          throw Syscall.Failure(operation: "mount", path: path, code: errno)
         }
         let fd = open(marker, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
-        guard fd >= 0 else { throw Posix.Failure(operation: "open", path: marker, code: errno) }
+        guard fd >= 0 else { throw Syscall.Failure(operation: "open", path: marker, code: errno) }
         close(fd)
       }
     }
@@ -161,7 +162,7 @@ public struct AllocDir: Sendable {
     try FileManager.default.createDirectory(
       atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
     guard mount(source, target, "", UInt(MS_BIND), nil) == 0 else {
-      throw Posix.Failure(operation: "Failed to mount shared directory for task: mount", path: target, code: errno)
+      throw Syscall.Failure(operation: "Failed to mount shared directory for task: mount", path: target, code: errno)
     }
   }
 
@@ -179,7 +180,7 @@ public struct AllocDir: Sendable {
   /// Whether `path` is a mount point (listed in /proc/self/mountinfo; bind mounts included).
   static func isMountPoint(_ path: String) -> Bool {
     let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-    guard let text = readProcFile("/proc/self/mountinfo") else { return false }
+    guard let text = Posix.readText("/proc/self/mountinfo") else { return false }
     for line in text.split(separator: "\n") {
       let fields = line.split(separator: " ")
       guard fields.count > 4 else { continue }

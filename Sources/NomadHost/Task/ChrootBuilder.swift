@@ -23,7 +23,7 @@ struct ChrootBuilder {
       var info = stat()
       guard stat(source, &info) == 0 else {
         if errno == ENOENT { continue }
-        throw Posix.Failure(operation: "stat", path: source, code: errno)
+        throw Syscall.Failure(operation: "stat", path: source, code: errno)
       }
       if !Self.isDirectory(info.st_mode) {
         try createDir((dest as NSString).deletingLastPathComponent)
@@ -59,7 +59,7 @@ struct ChrootBuilder {
             throw ChrootError("Couldn't resolve symlink for \(source)")
           }
           if symlink(target, taskEntry) != 0 && errno != EEXIST {
-            throw Posix.Failure(operation: "Couldn't create symlink", path: taskEntry, code: errno)
+            throw Syscall.Failure(operation: "Couldn't create symlink", path: taskEntry, code: errno)
           }
           continue
         }
@@ -93,10 +93,10 @@ struct ChrootBuilder {
       let mode: mode_t = known ? info.st_mode & 0o7777 : 0o777
       let target = join(hostPath == "/" ? "" : hostPath)
       if mkdir(target, mode) != 0 && errno != EEXIST {
-        throw Posix.Failure(operation: "mkdir", path: target, code: errno)
+        throw Syscall.Failure(operation: "mkdir", path: target, code: errno)
       }
       if known && chown(target, info.st_uid, info.st_gid) != 0 {
-        throw Posix.Failure(operation: "chown", path: target, code: errno)
+        throw Syscall.Failure(operation: "chown", path: target, code: errno)
       }
     }
   }
@@ -107,29 +107,29 @@ struct ChrootBuilder {
     if stat(dst, &info) == 0 { return }
     if link(src, dst) == 0 { return }
     let input = open(src, O_RDONLY | O_CLOEXEC)
-    guard input >= 0 else { throw Posix.Failure(operation: "Couldn't open src file", path: src, code: errno) }
+    guard input >= 0 else { throw Syscall.Failure(operation: "Couldn't open src file", path: src, code: errno) }
     defer { close(input) }
     let output = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, mode)
     guard output >= 0 else {
-      throw Posix.Failure(operation: "Couldn't create destination file", path: dst, code: errno)
+      throw Syscall.Failure(operation: "Couldn't create destination file", path: dst, code: errno)
     }
     defer { close(output) }
     var buffer = [UInt8](repeating: 0, count: 1 << 16)
     while true {
       let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
       if count < 0 && errno == EINTR { continue }
-      guard count >= 0 else { throw Posix.Failure(operation: "Couldn't copy \(src) to", path: dst, code: errno) }
+      guard count >= 0 else { throw Syscall.Failure(operation: "Couldn't copy \(src) to", path: dst, code: errno) }
       if count == 0 { break }
       var written = 0
       while written < count {
         let n = buffer.withUnsafeBytes { write(output, $0.baseAddress?.advanced(by: written), count - written) }
         if n < 0 && errno == EINTR { continue }
-        guard n > 0 else { throw Posix.Failure(operation: "Couldn't copy \(src) to", path: dst, code: errno) }
+        guard n > 0 else { throw Syscall.Failure(operation: "Couldn't copy \(src) to", path: dst, code: errno) }
         written += n
       }
     }
     guard fchown(output, uid, gid) == 0 else {
-      throw Posix.Failure(operation: "Couldn't copy \(src) to", path: dst, code: errno)
+      throw Syscall.Failure(operation: "Couldn't copy \(src) to", path: dst, code: errno)
     }
   }
 

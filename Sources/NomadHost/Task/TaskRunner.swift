@@ -332,6 +332,23 @@ public actor TaskRunner {
 
   /// `EmitEvent` / `appendEvent`.
   public func appendEvent(_ event: TaskEvent) {
+    record(event)
+    states.publish(state)
+    persist()
+  }
+
+  func updateState(_ newState: TaskLifecycleState, event: TaskEvent?) {
+    if let event { record(event) }
+    if newState == .running && state.state != .running { state.startedAt = Date() }
+    if newState == .dead && state.finishedAt == nil { state.finishedAt = Date() }
+    state.state = newState
+    states.publish(state)
+    persist()
+  }
+
+  /// Adds `event` to the task state (a failing event fails the task, a restart counts) and
+  /// publishes it.
+  private func record(_ event: TaskEvent) {
     state.events.append(event)
     if event.failsTask { state.failed = true }
     if event.type == TaskEvent.Kind.restarting {
@@ -339,25 +356,6 @@ public actor TaskRunner {
       state.lastRestart = event.time
     }
     events.publish(event)
-    states.publish(state)
-    persist()
-  }
-
-  func updateState(_ newState: TaskLifecycleState, event: TaskEvent?) {
-    if let event {
-      state.events.append(event)
-      if event.failsTask { state.failed = true }
-      if event.type == TaskEvent.Kind.restarting {
-        state.restarts += 1
-        state.lastRestart = event.time
-      }
-      events.publish(event)
-    }
-    if newState == .running && state.state != .running { state.startedAt = Date() }
-    if newState == .dead && state.finishedAt == nil { state.finishedAt = Date() }
-    state.state = newState
-    states.publish(state)
-    persist()
   }
 
   func persist() {

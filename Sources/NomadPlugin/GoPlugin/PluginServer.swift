@@ -1,6 +1,7 @@
 import CMiloSys
 import GRPCCore
 import Logging
+import MiloSys
 
 #if canImport(Glibc)
   import Glibc
@@ -18,7 +19,7 @@ import Logging
 public enum PluginServer {
   /// Runs the plugin until it is told to stop; returns the process exit code.
   public static func run(driver: some NomadDriver, logger: Logger) async -> Int32 {
-    let environment = currentEnvironmentDictionary()
+    let environment = Environment.dictionary()
     guard environment[Handshake.magicCookieKey] == Handshake.magicCookieValue else {
       let message =
         "This binary is a plugin. These are not meant to be executed directly.\n"
@@ -88,10 +89,10 @@ public enum PluginServer {
 
   /// Waits for SIGTERM or for the parent process to go away, then fires `shutdown`.
   private static func watchSignals(_ shutdown: ShutdownTrigger) async -> String? {
-    milo_install_flag_handler(SIGTERM)
+    let terminate = SignalFlag(installingFor: SIGTERM)
     let parent = getppid()
     while !Task.isCancelled {
-      if milo_take_signal_flag(SIGTERM) != 0 { return "SIGTERM" }
+      if terminate.take() { return "SIGTERM" }
       if getppid() != parent { return "parent process exited" }
       try? await Task.sleep(for: .milliseconds(250))
     }

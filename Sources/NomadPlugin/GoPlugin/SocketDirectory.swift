@@ -55,17 +55,3 @@ struct PluginServerError: Error, CustomStringConvertible {
   var description: String
   init(_ description: String) { self.description = description }
 }
-
-/// The process environment as a dictionary.
-func currentEnvironmentDictionary() -> [String: String] {
-  var result: [String: String] = [:]
-  var pointer = environ
-  while let entry = pointer.pointee {
-    let text = String(cString: entry)
-    if let eq = text.firstIndex(of: "=") {
-      result[String(text[..<eq])] = String(text[text.index(after: eq)...])
-    }
-    pointer += 1
-  }
-  return result
-}

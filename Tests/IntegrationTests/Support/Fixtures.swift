@@ -1,5 +1,6 @@
 import Foundation
 import MiloSupervisor
+import MiloSys
 
 /// Paths and artifacts the integration tests share.
 enum Fixtures {
@@ -19,7 +20,7 @@ enum Fixtures {
   /// The test application JAR, built once per test run by scripts/build-testapp.sh.
   static let testAppJar: String = {
     let result = try? Spawn.run(
-      ["/bin/bash", repoRoot + "/scripts/build-testapp.sh"], environment: currentEnvironment())
+      ["/bin/bash", repoRoot + "/scripts/build-testapp.sh"], environment: Environment.list())
     let path = result?.output.split(separator: "\n").last.map(String.init) ?? ""
     return path
   }()

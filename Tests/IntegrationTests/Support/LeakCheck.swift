@@ -1,5 +1,6 @@
 import Foundation
 import MiloSupervisor
+import MiloSys
 
 /// What milo could leave behind on the host, to prove it leaves nothing.
 struct HostResidue: Equatable, CustomStringConvertible {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MiloSupervisor
+import MiloSys
 import NomadPlugin
 import Synchronization
 

@@ -1,5 +1,5 @@
 import Foundation
-import MiloSupervisor
+import MiloSys
 import Synchronization
 import Testing
 

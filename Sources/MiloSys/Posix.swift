@@ -1,26 +1,16 @@
+import CMiloSys
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
 
-/// An operating system error: the call that failed and its errno.
-public struct SystemError: Error, CustomStringConvertible, Sendable {
-  public var call: String
-  public var errno: Int32
-
-  public init(_ call: String, errno: Int32 = Glibc.errno) {
-    self.call = call
-    self.errno = errno
-  }
-
-  public var description: String { "\(call): \(String(cString: strerror(errno)))" }
-}
-
-/// Small, Foundation-free file helpers used by the supervisor and the driver.
+/// Small, Foundation-free helpers over files and descriptors, used by every module.
 public enum Posix {
-  /// Reads a whole (small) file; nil when it cannot be opened.
-  public static func readFile(_ path: String, limit: Int = 1 << 20) -> [UInt8]? {
+  /// Reads a whole file (at most `limit` bytes) with a read loop, which also reads /proc files
+  /// whose size is 0 and whose reads are short; nil when it cannot be opened.
+  public static func readFile(_ path: String, limit: Int = 64 << 20) -> [UInt8]? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -40,22 +30,28 @@ public enum Posix {
     readFile(path).map { String(decoding: $0, as: UTF8.self) }
   }
 
-  /// Writes `bytes` fully to `fd`, retrying on EINTR; returns false on any other error.
+  /// Writes `bytes` fully to `fd`, retrying on EINTR and short writes; returns false on any
+  /// other error, with `errno` still telling which.
   @discardableResult
-  public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+  public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    guard let base = bytes.baseAddress else { return true }
     var offset = 0
     while offset < bytes.count {
-      let n = bytes.withUnsafeBytes { raw -> Int in
-        guard let base = raw.baseAddress else { return 0 }
-        return write(fd, base + offset, raw.count - offset)
-      }
+      let n = write(fd, base + offset, bytes.count - offset)
       if n < 0 {
         if errno == EINTR { continue }
         return false
       }
+      if n == 0 { return false }
       offset += n
     }
     return true
+  }
+
+  /// Writes `bytes` fully to `fd`, as the raw-buffer variant.
+  @discardableResult
+  public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    bytes.withUnsafeBytes { writeAll(fd, $0) }
   }
 
   /// Replaces `path` atomically with `text` (write to a temporary file, fsync, rename).
@@ -82,6 +78,14 @@ public enum Posix {
     var now = timespec()
     clock_gettime(CLOCK_REALTIME, &now)
     return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+  }
+
+  /// Creates a pipe whose ends are close-on-exec: (read, write).
+  public static func pipe() throws(SystemError) -> (read: Int32, write: Int32) {
+    var fds: [Int32] = [-1, -1]
+    let rc = milo_pipe2(&fds, O_CLOEXEC)
+    guard rc == 0 else { throw SystemError("pipe2", errno: -rc) }
+    return (fds[0], fds[1])
   }
 
   /// Sets O_NONBLOCK on `fd`.

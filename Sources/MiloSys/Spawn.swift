@@ -82,7 +82,8 @@ public enum Spawn {
     return (waitFor(pid), String(decoding: output, as: UTF8.self))
   }
 
-  /// Waits for a child and returns its raw wait status.
+  /// Waits for a child and returns its raw wait status (-1 when it cannot be waited for);
+  /// `WaitStatus` decodes it.
   public static func waitFor(_ pid: pid_t) -> Int32 {
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 {
@@ -91,28 +92,10 @@ public enum Spawn {
     return status
   }
 
-  /// The exit code of a raw wait status: the code, or 128+signal when signalled.
-  public static func exitCode(_ status: Int32) -> Int32 {
-    if milo_wifexited(status) != 0 { return milo_wexitstatus(status) }
-    if milo_wifsignaled(status) != 0 { return 128 + milo_wtermsig(status) }
-    return -1
-  }
-
   private static func withOptionalCString<R>(
     _ value: String?, _ body: (UnsafePointer<CChar>?) -> R
   ) -> R {
     guard let value else { return body(nil) }
     return value.withCString { body($0) }
   }
-}
-
-/// The process environment as `KEY=value` strings.
-public func currentEnvironment() -> [String] {
-  var result: [String] = []
-  var pointer = environ
-  while let entry = pointer.pointee {
-    result.append(String(cString: entry))
-    pointer += 1
-  }
-  return result
 }

@@ -1,0 +1,5 @@
+@_exported import TestSupport
+
+#if canImport(Glibc)
+  @_exported import Glibc
+#endif
