@@ -62,7 +62,7 @@ let package = Package(
       swiftSettings: strict
     ),
     // The per-task supervisor: owns the container process and relays its logs. Foundation-free.
-    .target(name: "MiloSupervisor", dependencies: ["MiloSys", "CMiloSys"], swiftSettings: strict),
+    .target(name: "MiloSupervisor", dependencies: ["MiloSys"], swiftSettings: strict),
     // The milo driver: config, Java discovery, OCI bundles, task handles, state and recovery.
     .target(
       name: "Milo",

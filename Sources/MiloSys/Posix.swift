@@ -80,12 +80,36 @@ public enum Posix {
     return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
   }
 
-  /// Creates a pipe whose ends are close-on-exec: (read, write).
-  public static func pipe() throws(SystemError) -> (read: Int32, write: Int32) {
+  /// Creates a pipe whose ends are close-on-exec (and have `flags`, e.g. O_NONBLOCK, too):
+  /// (read, write).
+  public static func pipe(flags: Int32 = 0) throws(SystemError) -> (read: Int32, write: Int32) {
     var fds: [Int32] = [-1, -1]
-    let rc = milo_pipe2(&fds, O_CLOEXEC)
+    let rc = milo_pipe2(&fds, O_CLOEXEC | flags)
     guard rc == 0 else { throw SystemError("pipe2", errno: -rc) }
     return (fds[0], fds[1])
+  }
+
+  /// Grows the kernel buffer of the pipe or FIFO behind `fd` to at least `bytes`; never shrinks
+  /// it. Returns the resulting size, or nil (e.g. EPERM above /proc/sys/fs/pipe-max-size for an
+  /// unprivileged caller, or `fd` is not a pipe).
+  @discardableResult
+  public static func growPipe(_ fd: Int32, to bytes: Int32) -> Int32? {
+    let size = milo_grow_pipe(fd, bytes)
+    return size < 0 ? nil : size
+  }
+
+  /// statfs(2)'s file system type (`f_type`) of `path`; nil when it cannot be read.
+  public static func fileSystemType(_ path: String) -> Int? {
+    let type = milo_fs_type(path)
+    return type < 0 ? nil : Int(type)
+  }
+
+  /// Where `needle` first occurs in `haystack` (memmem(3)), as an offset; nil when it does not.
+  public static func firstOffset(of needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer) -> Int? {
+    guard let hay = haystack.baseAddress, let pin = needle.baseAddress,
+      let hit = milo_memmem(hay, haystack.count, pin, needle.count)
+    else { return nil }
+    return hay.distance(to: hit)
   }
 
   /// Sets O_NONBLOCK on `fd`.

@@ -1,5 +1,5 @@
-import CMiloSys
 import Foundation
+import MiloSys
 
 #if canImport(Glibc)
   import Glibc
@@ -58,7 +58,6 @@ public enum CgroupMode: String, Sendable, Codable {
   }
 
   private static func filesystemType(_ path: String) -> Int? {
-    let type = milo_fs_type(path)
-    return type < 0 ? nil : Int(type)
+    Posix.fileSystemType(path)
   }
 }

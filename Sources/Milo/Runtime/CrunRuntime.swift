@@ -1,4 +1,3 @@
-import CMiloSys
 import Foundation
 import MiloSupervisor
 import MiloSys

@@ -1,4 +1,3 @@
-import CMiloSys
 import Foundation
 import MiloSupervisor
 import MiloSys
@@ -7,16 +6,16 @@ import MiloSys
 public struct SupervisorProcess: Sendable {
   public var pid: Int32
   public var startTicks: UInt64
-  /// A pidfd for the supervisor; owned by this value's task record.
-  public var pidfd: Int32
+  /// A pidfd for the supervisor (nil when none could be opened); owned by this value's task
+  /// record.
+  public var pidfd: PidFD?
 
   /// Starts `milo supervise` in its own session and waits for it to report the container
   /// running (`ok <pid>`) or failing (`error <message>`).
   public static func launch(executable: String, options: SupervisorOptions) async throws
     -> (SupervisorProcess, containerPid: Int32)
   {
-    var ready: [Int32] = [-1, -1]
-    guard milo_pipe2(&ready, O_CLOEXEC) == 0 else { throw SystemError("pipe2") }
+    let ready = try Posix.pipe()
     let paths = TaskPaths(
       taskStateDir: options.stateDir, runtimeRoot: options.runtimeRoot, containerID: options.containerID)
     let logFD = open(paths.supervisorLog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
@@ -27,17 +26,17 @@ public struct SupervisorProcess: Sendable {
     do {
       pid = try Spawn.start(
         [executable, "supervise"] + options.arguments, environment: supervisorEnvironment(),
-        stdio: .init(stdin: -1, stdout: ready[1], stderr: logFD), newSession: true)
+        stdio: .init(stdin: -1, stdout: ready.write, stderr: logFD), newSession: true)
     } catch {
-      close(ready[0])
-      close(ready[1])
+      close(ready.read)
+      close(ready.write)
       throw error
     }
-    close(ready[1])
-    let readFD = ready[0]
+    close(ready.write)
+    let readFD = ready.read
     let line = await Blocking.run { readLine(fd: readFD) }
     close(readFD)
-    let pidfd = milo_pidfd_open(pid)
+    let pidfd = try? PidFD(pid: pid)
     let process = SupervisorProcess(pid: pid, startTicks: startTicks(of: pid) ?? 0, pidfd: pidfd)
     let readiness = ReadinessLine.parse(line)
     if case .ready(let containerPid) = readiness {
@@ -59,11 +58,10 @@ public struct SupervisorProcess: Sendable {
   /// now belongs to another process).
   public static func attach(pid: Int32, startTicks expected: UInt64) -> SupervisorProcess? {
     guard pid > 0, let ticks = startTicks(of: pid), ticks == expected else { return nil }
-    let pidfd = milo_pidfd_open(pid)
-    guard pidfd >= 0 else { return nil }
+    guard let pidfd = try? PidFD(pid: pid) else { return nil }
     // Re-check after opening the pidfd: the pid could have been reused in between.
     guard startTicks(of: pid) == expected else {
-      close(pidfd)
+      pidfd.close()
       return nil
     }
     return SupervisorProcess(pid: pid, startTicks: expected, pidfd: pidfd)
@@ -71,31 +69,30 @@ public struct SupervisorProcess: Sendable {
 
   /// Suspends until the supervisor exits.
   public func waitForExit() async {
-    guard pidfd >= 0 else { return }
-    await ExitMonitor.shared.wait(pidfd: pidfd)
+    guard let pidfd else { return }
+    await ExitMonitor.shared.wait(pidfd: pidfd.fd)
   }
 
   /// Whether the supervisor is still running.
   public var isRunning: Bool {
-    guard pidfd >= 0 else { return false }
-    var entry = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-    return poll(&entry, 1, 0) == 0
+    guard let pidfd else { return false }
+    return !pidfd.hasExited
   }
 
   /// Asks the supervisor to deliver `signal` to the application.
   @discardableResult
   public func forward(signal: Int32) -> Bool {
-    pidfd >= 0 && milo_pidfd_queue_signal(pidfd, SupervisorContract.signalCarrier, signal) == 0
+    pidfd?.queue(SupervisorContract.signalCarrier, value: signal) ?? false
   }
 
   /// Asks the supervisor to kill the container and finish (used by forced destroy).
   public func terminate() {
-    if pidfd >= 0 { _ = milo_pidfd_send_signal(pidfd, SupervisorContract.terminateSignal) }
+    pidfd?.send(SupervisorContract.terminateSignal)
   }
 
   /// Kills the supervisor itself (SIGKILL through its pidfd, so never a reused pid).
   public func kill() {
-    if pidfd >= 0 { _ = milo_pidfd_send_signal(pidfd, SIGKILL) }
+    pidfd?.send(SIGKILL)
   }
 
   /// Collects the exit status if the supervisor is our child (it is not after a plugin restart).
@@ -106,7 +103,7 @@ public struct SupervisorProcess: Sendable {
 
   /// Releases the pidfd.
   public func release() {
-    if pidfd >= 0 { close(pidfd) }
+    pidfd?.close()
   }
 
   static func readLine(fd: Int32) -> String {

@@ -1,4 +1,3 @@
-import CMiloSys
 import MiloSys
 
 #if canImport(Glibc)
@@ -38,12 +37,14 @@ public enum ContainerInit {
     }
     let signals = forwarded + [SIGCHLD]
     // Blocked signals are queued even for a namespace's init, so none is lost before the read.
-    let sigfd = signals.withUnsafeBufferPointer { milo_signalfd_open($0.baseAddress, Int32($0.count)) }
-    guard sigfd >= 0 else {
-      fail("milo init: signalfd: \(String(cString: strerror(-sigfd)))")
+    let signalFD: SignalFD
+    do {
+      signalFD = try SignalFD(blocking: signals)
+    } catch {
+      fail("milo init: \(error)")
       return 127
     }
-    _ = milo_set_subreaper()
+    ProcessRole.becomeSubreaper()
     let hasStatusFD = fcntl(statusFD, F_GETFD) >= 0
     if hasStatusFD { _ = fcntl(statusFD, F_SETFD, FD_CLOEXEC) }
 
@@ -55,15 +56,12 @@ public enum ContainerInit {
       fail("milo init: cannot run \(program): \(error)")
       return error.errno == ENOENT ? 127 : 126
     }
-    milo_release_startup_memory()
+    ProcessRole.releaseStartupMemory()
 
-    var pollFD = pollfd(fd: sigfd, events: Int16(POLLIN), revents: 0)
+    var pollFD = pollfd(fd: signalFD.fd, events: Int16(POLLIN), revents: 0)
     while true {
       if poll(&pollFD, 1, -1) < 0 && errno != EINTR { break }
-      while true {
-        var payload: Int32 = 0
-        let sig = milo_signalfd_read_value(sigfd, &payload)
-        if sig <= 0 { break }
+      while let (sig, _) = signalFD.next() {
         if sig != SIGCHLD {
           kill(child, sig)
           continue

@@ -1,4 +1,4 @@
-import CMiloSys
+import MiloSys
 
 #if canImport(Glibc)
   import Glibc
@@ -53,7 +53,7 @@ public struct FifoSink: Sendable {
     } else {
       if fd >= 0 { systemClose(fd) }
       fd = newFD
-      if pipeBytes > 0 && known && (info.st_mode & S_IFMT) == S_IFIFO { _ = milo_grow_pipe(fd, pipeBytes) }
+      if pipeBytes > 0 && known && (info.st_mode & S_IFMT) == S_IFIFO { Posix.growPipe(fd, to: pipeBytes) }
       device = known ? info.st_dev : 0
       inode = known ? info.st_ino : 0
     }

@@ -1,4 +1,4 @@
-import CMiloSys
+import MiloSys
 
 #if canImport(Glibc)
   import Glibc
@@ -60,12 +60,11 @@ public enum ReaderRecovery {
     var ends: [Int] = []
     haystack.withUnsafeBytes { hay in
       needle.withUnsafeBytes { pin in
-        guard let hayBase = hay.baseAddress, let pinBase = pin.baseAddress else { return }
         var from = 0
         while ends.count < limit, from + pin.count <= hay.count,
-          let hit = milo_memmem(hayBase + from, hay.count - from, pinBase, pin.count)
+          let offset = Posix.firstOffset(of: pin, in: UnsafeRawBufferPointer(rebasing: hay[from...]))
         {
-          let start = hayBase.distance(to: UnsafeRawPointer(hit))
+          let start = from + offset
           ends.append(start + pin.count)
           from = start + 1
         }

@@ -1,4 +1,3 @@
-import CMiloSys
 import MiloSys
 
 #if canImport(Glibc)
@@ -85,7 +84,7 @@ public struct StreamRelay: Sendable {
     self.buffer = LogBuffer(capacity: capacity)
     self.policy = policy
     Posix.setNonBlocking(input)
-    if pipeBytes > 0 { _ = milo_grow_pipe(input, pipeBytes) }
+    if pipeBytes > 0 { Posix.growPipe(input, to: pipeBytes) }
   }
 
   /// 1 MiB: the largest pipe an unprivileged process may ask for by default

@@ -1,4 +1,3 @@
-import CMiloSys
 import MiloSys
 
 #if canImport(Glibc)
@@ -12,7 +11,7 @@ extension Supervisor {
   /// `drainNanos` passed). Returns the container's raw wait status.
   func eventLoop(_ started: inout Started) -> Int32? {
     let containerPid = started.containerPid
-    let sigfd = started.signalFD
+    let signals = started.signals
     var exitStatus: Int32?
     var killRequested = false
     var scratch = [UInt8](repeating: 0, count: 64 << 10)
@@ -27,7 +26,7 @@ extension Supervisor {
         if started.relays.allSatisfy(\.isDrained) { break }
         if let deadline = drainDeadline, now >= deadline { break }
       }
-      var pollFDs: [pollfd] = [pollfd(fd: sigfd, events: Int16(POLLIN), revents: 0)]
+      var pollFDs: [pollfd] = [pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0)]
       for relay in started.relays { pollFDs += relay.pollSlots(now: now) }
       var deadline = started.relays.compactMap { $0.nextDeadline(now: now) }.min()
       if let drainDeadline { deadline = min(deadline ?? drainDeadline, drainDeadline) }
@@ -38,7 +37,7 @@ extension Supervisor {
       let after = Posix.monotonicNanos()
 
       if pollFDs[0].revents != 0 {
-        handleSignals(sigfd, containerPid: containerPid, exitStatus: &exitStatus, killRequested: &killRequested)
+        handleSignals(signals, containerPid: containerPid, exitStatus: &exitStatus, killRequested: &killRequested)
       }
       for index in started.relays.indices {
         let first = 1 + index * StreamRelay.pollSlotCount
@@ -46,7 +45,7 @@ extension Supervisor {
           pollFDs[first..<(first + StreamRelay.pollSlotCount)], now: after, scratch: &scratch)
       }
       if let at = settledReleaseAt, after >= at {
-        milo_release_startup_memory()
+        ProcessRole.releaseStartupMemory()
         settledReleaseAt = nil
       }
     }
@@ -59,12 +58,9 @@ extension Supervisor {
   /// Reads every pending signal: reaps on SIGCHLD, forwards the carrier's payload, and kills
   /// the container on the first stop signal.
   private func handleSignals(
-    _ sigfd: Int32, containerPid: pid_t, exitStatus: inout Int32?, killRequested: inout Bool
+    _ signals: SignalFD, containerPid: pid_t, exitStatus: inout Int32?, killRequested: inout Bool
   ) {
-    while true {
-      var value: Int32 = 0
-      let sig = milo_signalfd_read_value(sigfd, &value)
-      if sig <= 0 { break }
+    while let (sig, value) = signals.next() {
       if sig == SIGCHLD {
         reap(containerPid: containerPid, into: &exitStatus)
       } else if sig == Supervisor.forwardCarrier {

@@ -1,4 +1,3 @@
-import CMiloSys
 import MiloSys
 
 #if canImport(Glibc)

@@ -1,4 +1,3 @@
-import CMiloSys
 import MiloSys
 
 #if canImport(Glibc)
@@ -11,7 +10,7 @@ extension Supervisor {
   /// What a successful start hands to the event loop and the exit report.
   struct Started {
     /// The signalfd for SIGCHLD, the stop signals and the signal carrier.
-    var signalFD: Int32
+    var signals: SignalFD
     /// stdout's and stderr's relays.
     var relays: [StreamRelay]
     /// The read end of `milo init`'s status pipe, or -1.
@@ -30,28 +29,33 @@ extension Supervisor {
   /// Sets up signals and relays, runs the container with the runtime and reports readiness.
   func start() -> StartResult {
     signal(SIGPIPE, SIG_IGN)
-    _ = milo_set_subreaper()
-    let signals: [Int32] = [SIGCHLD, SIGTERM, SIGINT, SIGHUP, Supervisor.forwardCarrier]
-    let sigfd = signals.withUnsafeBufferPointer { milo_signalfd_open($0.baseAddress, Int32($0.count)) }
-    guard sigfd >= 0 else { return .failed(fail("signalfd: \(String(cString: strerror(-sigfd)))")) }
-
-    var outPipe: [Int32] = [0, 0]
-    var errPipe: [Int32] = [0, 0]
-    guard milo_pipe2(&outPipe, O_CLOEXEC) == 0, milo_pipe2(&errPipe, O_CLOEXEC) == 0 else {
-      return .failed(fail("pipe2: \(String(cString: strerror(errno)))"))
+    ProcessRole.becomeSubreaper()
+    let signals: SignalFD
+    let outPipe: (read: Int32, write: Int32)
+    let errPipe: (read: Int32, write: Int32)
+    do {
+      signals = try SignalFD(blocking: [SIGCHLD, SIGTERM, SIGINT, SIGHUP, Supervisor.forwardCarrier])
+      outPipe = try Posix.pipe()
+      errPipe = try Posix.pipe()
+    } catch {
+      return .failed(fail("\(error)"))
     }
     var relays = [
       StreamRelay(
-        name: "stdout", input: outPipe[0], sinkPath: options.stdoutPath,
+        name: "stdout", input: outPipe.read, sinkPath: options.stdoutPath,
         capacity: options.bufferBytes, policy: RelayPolicy(lineBuffered: true)),
       StreamRelay(
-        name: "stderr", input: errPipe[0], sinkPath: options.stderrPath,
+        name: "stderr", input: errPipe.read, sinkPath: options.stderrPath,
         capacity: options.bufferBytes, policy: RelayPolicy(lineBuffered: false)),
     ]
     // `milo init` reports the application's exact exit status through this pipe.
-    var statusPipe: [Int32] = [-1, -1]
-    if options.containerInit && milo_pipe2(&statusPipe, O_CLOEXEC | O_NONBLOCK) != 0 {
-      return .failed(fail("pipe2: \(String(cString: strerror(errno)))"))
+    var statusPipe: (read: Int32, write: Int32) = (-1, -1)
+    if options.containerInit {
+      do {
+        statusPipe = try Posix.pipe(flags: O_NONBLOCK)
+      } catch {
+        return .failed(fail("\(error)"))
+      }
     }
     let runArguments = runtime.runArguments(
       containerID: options.containerID, bundle: options.bundle, pidFile: pidFile,
@@ -64,19 +68,19 @@ extension Supervisor {
       let create = {
         let pid = try Spawn.start(
           runArguments, environment: Environment.list(),
-          stdio: Spawn.Stdio(stdin: -1, stdout: outPipe[1], stderr: errPipe[1]),
-          hideMount: options.hideMount, passFD: statusPipe[1])
+          stdio: Spawn.Stdio(stdin: -1, stdout: outPipe.write, stderr: errPipe.write),
+          hideMount: options.hideMount, passFD: statusPipe.write)
         return Spawn.waitFor(pid)
       }
       runtimeStatus = try options.parent?.whileCreating(create) ?? create()
     } catch {
-      close(outPipe[1])
-      close(errPipe[1])
+      close(outPipe.write)
+      close(errPipe.write)
       return .failed(fail("could not run \(options.runtime): \(error)"))
     }
-    close(outPipe[1])
-    close(errPipe[1])
-    if statusPipe[1] >= 0 { close(statusPipe[1]) }
+    close(outPipe.write)
+    close(errPipe.write)
+    if statusPipe.write >= 0 { close(statusPipe.write) }
 
     let containerPid = Posix.readText(pidFile).flatMap {
       pid_t($0.trimmed(" \n"))
@@ -98,11 +102,11 @@ extension Supervisor {
       return .failed(fail(reason, startedAt: startedAt))
     }
     report(ReadinessLine.ready(containerPid: containerPid).text)
-    milo_release_startup_memory()
+    ProcessRole.releaseStartupMemory()
     log("container \(options.containerID) running as pid \(containerPid)")
     return .started(
       Started(
-        signalFD: sigfd, relays: relays, statusFD: statusPipe[0], containerPid: containerPid,
+        signals: signals, relays: relays, statusFD: statusPipe.read, containerPid: containerPid,
         startedAt: startedAt))
   }
 }

@@ -1,4 +1,3 @@
-import CMiloSys
 import GRPCCore
 import Logging
 import MiloSys
