@@ -1,5 +1,6 @@
 import Foundation
 import MiloSupervisor
+import MiloSys
 import NomadPlugin
 
 extension MiloDriver {
@@ -15,8 +16,8 @@ extension MiloDriver {
   public func stopTask(id: String, timeout: Duration, signal: String) async throws {
     let task = try await task(id)
     let name = signal.isEmpty ? "SIGINT" : signal
-    guard let number = SignalName.number(name) else {
-      throw DriverError.invalidArgument(SignalName.unknownMessage(name))
+    guard let number = SignalNames.number(name) else {
+      throw DriverError.invalidArgument(SignalNames.unknownMessage(name))
     }
     guard await task.isRunning else { return }
     _ = await task.signal(number)
@@ -68,8 +69,8 @@ extension MiloDriver {
 
   public func signalTask(id: String, signal: String) async throws {
     let task = try await task(id)
-    guard let number = SignalName.number(signal) else {
-      throw DriverError.invalidArgument(SignalName.unknownMessage(signal))
+    guard let number = SignalNames.number(signal) else {
+      throw DriverError.invalidArgument(SignalNames.unknownMessage(signal))
     }
     guard await task.isRunning else {
       throw DriverError(.failedPrecondition, "task \(id) is not running")

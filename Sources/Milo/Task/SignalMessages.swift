@@ -7,13 +7,8 @@ import NomadPlugin
   import Glibc
 #endif
 
-/// Signal names as Nomad passes them (`SIGINT`, `SIGHUP`, ...), with milo's error text.
-public enum SignalName {
-  /// The number for a name (`SIGHUP`, `HUP` or `hup`); nil when unknown.
-  public static func number(_ name: String) -> Int32? {
-    SignalNames.number(name)
-  }
-
+/// milo's error texts about signals Nomad asked it to send.
+extension SignalNames {
   /// An explanation for an unknown name.
   public static func unknownMessage(_ name: String) -> String {
     "unknown signal \"\(name)\": expected a name such as SIGHUP, SIGINT, SIGTERM, SIGUSR1 or SIGQUIT"
