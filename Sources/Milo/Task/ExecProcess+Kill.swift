@@ -18,7 +18,10 @@ extension ExecProcess {
       defer { if runtime >= 0 { close(runtime) } }
       if waitForRuntimeExit(runtime) { return }
       state.withLock { state in
-        if !state.exited && runtime >= 0 { _ = milo_pidfd_send_signal(runtime, SIGKILL) }
+        guard !state.exited else { return }
+        // Without a copy (dup failed), ours while it is not released.
+        let target = runtime >= 0 ? runtime : state.released ? -1 : pidfd
+        if target >= 0 { _ = milo_pidfd_send_signal(target, SIGKILL) }
       }
     }
   }
