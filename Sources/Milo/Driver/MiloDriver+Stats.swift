@@ -15,8 +15,7 @@ extension MiloDriver {
     let reader = runtime.stats(task.state, cgroup: report.cgroup)
     var builder = TaskStatsBuilder(taskID: id, totalComputeMHz: Self.nodeComputeMHz)
     let period = Self.statsPeriod(interval)
-    let clock = ContinuousClock()
-    var next = clock.now
+    var next = ContinuousClock.now
     while !Task.isCancelled, await task.isRunning {
       guard let sample = reader.sample() else { return }
       do {
@@ -26,17 +25,10 @@ extension MiloDriver {
         throw error
       }
       next = next.advanced(by: period)
-      let now = clock.now
+      let now = ContinuousClock.now
       if next < now { next = now }  // fell behind (slow reader): skip, never burst
-      // Sleep until the next tick, noticing the task's exit within `exitPoll`.
-      while clock.now < next {
-        do {
-          try await Task.sleep(until: min(next, clock.now.advanced(by: Self.exitPoll)), clock: clock)
-        } catch {
-          return  // cancelled: the caller went away
-        }
-        if await !task.isRunning { return }
-      }
+      // Sleep until the next tick; the task's exit or the caller's cancellation wakes it sooner.
+      if await task.wait(until: next) { return }
     }
   }
 
@@ -44,9 +36,6 @@ extension MiloDriver {
   static func statsPeriod(_ interval: Duration) -> Duration {
     interval > .zero ? max(interval, .milliseconds(10)) : .seconds(1)
   }
-
-  /// How soon a stats stream notices that its task exited.
-  static let exitPoll: Duration = .milliseconds(50)
 
   static let nodeComputeMHz = TaskStatsBuilder.nodeComputeMHz()
 }

@@ -15,7 +15,7 @@ final class ExecProcess: Sendable {
   /// The runtime process (`crun exec`), our child; the command is its child.
   let pid: Int32
   /// A pidfd for the runtime process, so signals can never reach a reused pid.
-  private let pidfd: Int32
+  let pidfd: Int32
   /// The command's stdout and stderr pipes (the runtime's own errors come on stderr too).
   let stdoutFD: Int32
   let stderrFD: Int32
@@ -27,9 +27,10 @@ final class ExecProcess: Sendable {
   private let stopRead: Int32
   private let stopWrite: Int32
   private let input: InputWriter?
-  private let state = Mutex(State())
+  /// What `wait`, `kill`, `resize`, `finishIO` and `release` agree on.
+  let state = Mutex(State())
 
-  private struct State {
+  struct State {
     var exited = false
     var killing = false
     var released = false
@@ -135,9 +136,10 @@ final class ExecProcess: Sendable {
       if let socketDir { rmdir(socketDir) }
       if terminal < 0 {
         Glibc.kill(pid, SIGKILL)
-        _ = Spawn.waitFor(pid)
+        _ = await Blocking.run { Spawn.waitFor(pid) }
         let message = Self.runtimeErrors(logFile).joined(separator: "; ")
-        let output = Self.drain(errPipe[0])
+        let errRead = errPipe[0]
+        let output = await Blocking.run { Self.drain(errRead) }
         closeAll([outPipe[0], errPipe[0], inPipe[1]] + stopPipe)
         removeFiles()
         throw ExecError(
@@ -198,77 +200,6 @@ final class ExecProcess: Sendable {
     }
   }
 
-  /// Kills the command (inside the container), then the runtime process if it has not exited
-  /// 2 s later. Returns at once. Killing the command first lets the runtime reap it and report
-  /// its status (an orphan would be reaped by the container's `milo init` instead, unseen).
-  func kill() {
-    let first = state.withLock { state -> Bool in
-      defer { state.killing = true }
-      return !state.exited && !state.killing
-    }
-    guard first else { return }
-    Blocking.detach(name: "exec-kill") { [self] in
-      let deadline = Posix.monotonicNanos() + 2_000_000_000
-      var commandKilled = false
-      while Posix.monotonicNanos() < deadline {
-        if state.withLock({ $0.exited }) { return }
-        if !commandKilled { commandKilled = killCommand() }
-        usleep(10_000)
-      }
-      state.withLock { state in
-        if !state.exited && !state.released && pidfd >= 0 { _ = milo_pidfd_send_signal(pidfd, SIGKILL) }
-      }
-    }
-  }
-
-  /// SIGKILLs the command and everything it started, once its pid is known; only while it is
-  /// still the runtime's child. The tree is stopped first so nothing forks away meanwhile.
-  /// (What it leaves behind is adopted and reaped by the container's `milo init`.)
-  private func killCommand() -> Bool {
-    guard let text = Posix.readText(pidFile),
-      let inner = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), inner > 0
-    else { return false }
-    let fd = milo_pidfd_open(inner)
-    guard fd >= 0 else { return true }  // already gone
-    defer { close(fd) }
-    guard Self.parentPid(of: inner) == pid else { return true }
-    _ = milo_pidfd_send_signal(fd, SIGSTOP)
-    var tree: Set<Int32> = []
-    for _ in 0..<5 {
-      let found = Set(Self.descendants(of: inner)).subtracting(tree)
-      if found.isEmpty { break }
-      for process in found { Glibc.kill(process, SIGSTOP) }
-      tree.formUnion(found)
-    }
-    _ = milo_pidfd_send_signal(fd, SIGKILL)
-    for process in tree { Glibc.kill(process, SIGKILL) }
-    return true
-  }
-
-  /// The pids below `root` in the process tree (from the `PPid` of every process).
-  static func descendants(of root: Int32) -> [Int32] {
-    var children: [Int32: [Int32]] = [:]
-    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-      guard let process = Int32(entry), let parent = parentPid(of: process) else { continue }
-      children[parent, default: []].append(process)
-    }
-    var result: [Int32] = []
-    var queue = children[root] ?? []
-    while let next = queue.popLast() {
-      result.append(next)
-      queue += children[next] ?? []
-    }
-    return result
-  }
-
-  static func parentPid(of pid: Int32) -> Int32? {
-    guard let text = Posix.readText("/proc/\(pid)/status") else { return nil }
-    for line in text.split(separator: "\n") where line.hasPrefix("PPid:") {
-      return Int32(line.dropFirst(5).trimmingCharacters(in: .whitespaces))
-    }
-    return nil
-  }
-
   /// Waits for the runtime process and removes its pid and log files. The result is the
   /// command's exit, or — when the runtime could not run it — 127 (not found) or 126 (not
   /// executable), with the runtime's explanation on stderr, as a shell reports them.
@@ -317,17 +248,18 @@ final class ExecProcess: Sendable {
 
   /// Stops the pumps and the input writer (call after `wait`, once the output had its grace).
   func finishIO() {
-    state.withLock { state in
-      guard !state.stopped, !state.released else { return }
+    let first = state.withLock { state -> Bool in
+      guard !state.stopped, !state.released else { return false }
       state.stopped = true
       _ = Posix.writeAll(stopWrite, [1])
+      return true
     }
+    if first { input?.stop() }
   }
 
-  /// Waits until the input writer's thread has finished with its descriptor.
+  /// Waits until the input writer has finished with its descriptor.
   func waitForInputWriter() async {
-    guard let input else { return }
-    await Blocking.run { input.join() }
+    await input?.finished()
   }
 
   /// Releases every descriptor. Call once, after the pumps returned and the input writer ended.
@@ -341,7 +273,7 @@ final class ExecProcess: Sendable {
   }
 
   /// Reads `fd` until EOF (or EIO: a pty master whose terminal is gone) or until `finishIO`,
-  /// calling `body` with each chunk. Blocks: run it on its own thread.
+  /// calling `body` with each chunk. Blocks: run it on `Blocking`.
   func pump(_ fd: Int32, _ body: ([UInt8]) -> Void) {
     var chunk = [UInt8](repeating: 0, count: 32 << 10)
     var fds = [
@@ -384,105 +316,6 @@ struct ExecOutcome: Sendable, Equatable {
   var exitCode: Int32
   var signal: Int32
   var runtimeError: String?
-}
-
-/// Writes queued input to a pipe or pty master on its own thread, so a command that does not
-/// read its input never blocks the caller.
-final class InputWriter: @unchecked Sendable {
-  private let condition = NSCondition()
-  // Guarded by `condition`.
-  private var queue: [[UInt8]] = []
-  private var closeRequested = false
-  private var done = false
-  private let fd: Int32
-  private let ownsFD: Bool
-  private let terminal: Bool
-  private let stopFD: Int32
-
-  init(fd: Int32, ownsFD: Bool, terminal: Bool, stopFD: Int32) {
-    self.fd = fd
-    self.ownsFD = ownsFD
-    self.terminal = terminal
-    self.stopFD = stopFD
-    Blocking.detach(name: "exec-input") { [self] in run() }
-  }
-
-  func write(_ bytes: [UInt8]) {
-    guard !bytes.isEmpty else { return }
-    condition.lock()
-    if !closeRequested { queue.append(bytes) }
-    condition.signal()
-    condition.unlock()
-  }
-
-  func close() {
-    condition.lock()
-    closeRequested = true
-    condition.signal()
-    condition.unlock()
-  }
-
-  /// Blocks until the writer thread ended.
-  func join() {
-    condition.lock()
-    while !done { condition.wait() }
-    condition.unlock()
-  }
-
-  private func run() {
-    defer {
-      if ownsFD { Glibc.close(fd) }
-      condition.lock()
-      done = true
-      condition.broadcast()
-      condition.unlock()
-    }
-    while true {
-      condition.lock()
-      while queue.isEmpty && !closeRequested && !stopped() {
-        condition.wait(until: Date(timeIntervalSinceNow: 0.05))
-      }
-      let next = queue.isEmpty ? nil : queue.removeFirst()
-      let closing = queue.isEmpty && closeRequested
-      condition.unlock()
-      if stopped() { return }
-      if let next, !writeAll(next) { return }
-      if closing && next == nil {
-        // EOF: Ctrl-D on a terminal (in canonical mode), closing the pipe otherwise.
-        if terminal { _ = writeAll([0x04]) }
-        return
-      }
-    }
-  }
-
-  private func stopped() -> Bool {
-    var entry = pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)
-    return poll(&entry, 1, 0) > 0
-  }
-
-  /// Writes to the non-blocking descriptor, waiting for room; false when it is gone or stopped.
-  private func writeAll(_ bytes: [UInt8]) -> Bool {
-    var offset = 0
-    while offset < bytes.count {
-      let n = bytes.withUnsafeBytes { raw -> Int in
-        guard let base = raw.baseAddress else { return 0 }
-        return Glibc.write(fd, base + offset, raw.count - offset)
-      }
-      if n > 0 {
-        offset += n
-        continue
-      }
-      if n < 0 && errno == EINTR { continue }
-      guard n < 0 && errno == EAGAIN else { return false }
-      var fds = [
-        pollfd(fd: fd, events: Int16(POLLOUT), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0),
-      ]
-      if poll(&fds, 2, -1) < 0 && errno != EINTR { return false }
-      if fds[1].revents != 0 { return false }
-      if fds[0].revents & Int16(POLLERR | POLLHUP) != 0 { return false }
-    }
-    return true
-  }
 }
 
 /// An exec failure, with the runtime's explanation.

@@ -2,7 +2,8 @@ import CMiloSys
 import Foundation
 import Synchronization
 
-/// Wakes waiters when watched processes exit, using pidfds and one poll thread for all tasks.
+/// Wakes waiters when watched processes exit, using pidfds and one poll thread (on `Blocking`)
+/// for all tasks.
 final class ExitMonitor: Sendable {
   static let shared = ExitMonitor()
 
@@ -18,9 +19,7 @@ final class ExitMonitor: Sendable {
     if milo_pipe2(&fds, O_CLOEXEC | O_NONBLOCK) != 0 { fds = [-1, -1] }
     wakeRead = fds[0]
     wakeWrite = fds[1]
-    let thread = Thread { [self] in self.loop() }
-    thread.name = "milo-exit-monitor"
-    thread.start()
+    Blocking.detach(name: "milo-exit-monitor") { [self] in loop() }
   }
 
   /// Suspends until the process behind `pidfd` exits. The caller keeps ownership of `pidfd`.
@@ -41,6 +40,7 @@ final class ExitMonitor: Sendable {
       let ready = poll(&fds, nfds_t(fds.count), -1)
       if ready < 0 {
         if errno == EINTR { continue }
+        // An unexpected failure (ENOMEM): back off instead of spinning, then retry.
         usleep(100_000)
         continue
       }

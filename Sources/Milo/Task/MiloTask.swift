@@ -100,10 +100,16 @@ public actor MiloTask {
 
   /// Waits at most `timeout` for the exit; returns whether it happened.
   public func wait(timeout: Duration) async -> Bool {
+    await wait(until: .now + timeout)
+  }
+
+  /// Waits for the exit until `deadline` (or until the caller is cancelled), whichever comes
+  /// first, without polling: the exit wakes it; returns whether the task exited.
+  public func wait(until deadline: ContinuousClock.Instant) async -> Bool {
     if exit != nil { return true }
     await withTaskGroup(of: Void.self) { group in
       group.addTask { await self.untilExit() }
-      group.addTask { try? await Task.sleep(for: timeout) }
+      group.addTask { try? await Task.sleep(until: deadline, clock: .continuous) }
       await group.next()
       group.cancelAll()
     }

@@ -27,6 +27,8 @@ final class FakeContainerRuntime: ContainerRuntime {
     var startFailure: String?
     /// The signals a started application exits on (others it ignores).
     var exitsOn: Set<Int32> = [SIGTERM, SIGINT, SIGKILL]
+    /// Where task cgroups are read from (none there unless a test makes them).
+    var cgroupRoot = "/nonexistent"
   }
 
   private let state = Mutex(State())
@@ -38,6 +40,9 @@ final class FakeContainerRuntime: ContainerRuntime {
 
   /// The signals applications started from now on exit on.
   func applicationsExit(on signals: Set<Int32>) { state.withLock { $0.exitsOn = signals } }
+
+  /// Reads task cgroups (`stats`) under `root` instead of nowhere.
+  func readCgroups(under root: String) { state.withLock { $0.cgroupRoot = root } }
 
   /// The supervisor started with `pid`.
   func supervisor(_ pid: Int32) -> FakeSupervisor? { state.withLock { $0.supervisors[pid] } }
@@ -113,7 +118,7 @@ final class FakeContainerRuntime: ContainerRuntime {
   }
 
   func stats(_ driverState: DriverState, cgroup: CgroupMode) -> CgroupStats {
-    CgroupStats(mode: cgroup, path: driverState.paths.cgroup, root: "/nonexistent")
+    CgroupStats(mode: cgroup, path: driverState.paths.cgroup, root: state.withLock { $0.cgroupRoot })
   }
 
   func exec(
