@@ -5,19 +5,18 @@ import Testing
 
 @Suite struct AllocLogReaderTests {
   /// web.stdout.0 = "aaaa\n", .1 = "bbbb\n", .2 = "cccc\n".
-  private func threeFiles() throws -> TempDir {
-    let dir = try TempDir()
-    try dir.write("web.stdout.0", "aaaa\n")
-    try dir.write("web.stdout.1", "bbbb\n")
-    try dir.write("web.stdout.2", "cccc\n")
-    try dir.write("web.stderr.0", "err\n")
-    try dir.write(".web.stdout.fifo", "")
+  private func threeFiles() -> TempDir {
+    let dir = TempDir()
+    dir.write("web.stdout.0", "aaaa\n")
+    dir.write("web.stdout.1", "bbbb\n")
+    dir.write("web.stdout.2", "cccc\n")
+    dir.write("web.stderr.0", "err\n")
+    dir.write(".web.stdout.fifo", "")
     return dir
   }
 
   @Test func readsAllFilesFromTheStart() async throws {
-    let dir = try threeFiles()
-    defer { dir.cleanup() }
+    let dir = threeFiles()
     let out = try await collect(AllocLogReader.bytes(LogStreamRequest(logDir: dir.path, task: "web")))
     #expect(String(decoding: out, as: UTF8.self) == "aaaa\nbbbb\ncccc\n")
     let err = try await collect(AllocLogReader.bytes(LogStreamRequest(logDir: dir.path, task: "web", type: .stderr)))
@@ -25,8 +24,7 @@ import Testing
   }
 
   @Test func offsetsFromStartAndEndWalkAcrossFiles() async throws {
-    let dir = try threeFiles()
-    defer { dir.cleanup() }
+    let dir = threeFiles()
     let fromStart = try await collect(
       AllocLogReader.bytes(LogStreamRequest(logDir: dir.path, task: "web", origin: .start, offset: 7)))
     #expect(String(decoding: fromStart, as: UTF8.self) == "bb\ncccc\n")
@@ -63,27 +61,18 @@ import Testing
   }
 
   @Test func errorsUseNomadTexts() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
-    do {
-      _ = try await collect(AllocLogReader.bytes(LogStreamRequest(logDir: dir.path, task: "web")))
-      Issue.record("expected an error")
-    } catch {
-      #expect("\(error)" == "log entry for task \"web\" and log type \"stdout\" not found")
-    }
-    try dir.write("web.stdout.abc", "")
-    do {
-      _ = try await collect(AllocLogReader.bytes(LogStreamRequest(logDir: dir.path, task: "web")))
-      Issue.record("expected an error")
-    } catch {
-      #expect("\(error)".hasPrefix("failed to convert \"abc\" to a log index"))
-    }
+    let dir = TempDir()
+    let read = { try await collect(AllocLogReader.bytes(LogStreamRequest(logDir: dir.path, task: "web"))) }
+    let missing = await caught(LogReadError.self, read)
+    #expect(missing?.description == "log entry for task \"web\" and log type \"stdout\" not found")
+    dir.write("web.stdout.abc", "")
+    let badIndex = await caught(LogReadError.self, read)
+    #expect(badIndex?.description.hasPrefix("failed to convert \"abc\" to a log index") == true)
   }
 
   @Test func followsGrowthAndRotation() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
-    try dir.write("web.stdout.0", "one\n")
+    let dir = TempDir()
+    dir.write("web.stdout.0", "one\n")
     let request = LogStreamRequest(
       logDir: dir.path, task: "web", follow: true, pollInterval: .milliseconds(20))
     let collected = Collected()
@@ -98,11 +87,11 @@ import Testing
     // Rotation: a last write to .0, then .1 appears.
     handle.write(Data("three\n".utf8))
     try handle.close()
-    try dir.write("web.stdout.1", "four\n")
+    dir.write("web.stdout.1", "four\n")
     #expect(await eventually { await collected.text == "one\ntwo\nthree\nfour\n" })
     // The purge deletes .0 while we follow .1.
     try FileManager.default.removeItem(atPath: dir.file("web.stdout.0"))
-    try dir.write("web.stdout.2", "five\n")
+    dir.write("web.stdout.2", "five\n")
     #expect(await eventually { await collected.text == "one\ntwo\nthree\nfour\nfive\n" })
     reader.cancel()
   }
@@ -110,10 +99,9 @@ import Testing
   /// `origin=end, offset=0` (what `nomad alloc logs -f` asks for) resolves, in `findClosest`, to
   /// offset 0 *of the last file*: the current file is shown from its start, then followed.
   @Test func followFromEndStartsAtTheLastFile() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
-    try dir.write("web.stdout.0", "older\n")
-    try dir.write("web.stdout.1", "old\n")
+    let dir = TempDir()
+    dir.write("web.stdout.0", "older\n")
+    dir.write("web.stdout.1", "old\n")
     let request = LogStreamRequest(
       logDir: dir.path, task: "web", origin: .end, offset: 0, follow: true, pollInterval: .milliseconds(20))
     let collected = Collected()
@@ -130,16 +118,15 @@ import Testing
   }
 
   @Test func truncationRestartsTheFile() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
-    try dir.write("web.stdout.0", "0123456789\n")
+    let dir = TempDir()
+    dir.write("web.stdout.0", "0123456789\n")
     let request = LogStreamRequest(logDir: dir.path, task: "web", follow: true, pollInterval: .milliseconds(20))
     let frames = FrameBox()
     let reader = Task {
       for try await frame in AllocLogReader.frames(request) { await frames.append(frame) }
     }
     #expect(await eventually { await frames.text == "0123456789\n" })
-    try dir.write("web.stdout.0", "ab\n")
+    dir.write("web.stdout.0", "ab\n")
     #expect(await eventually { await frames.text == "0123456789\nab\n" })
     #expect(await frames.events.contains("file truncated"))
     reader.cancel()
@@ -173,10 +160,9 @@ import Testing
   }
 
   @Test func tailNLinesAcrossFiles() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
-    try dir.write("web.stdout.0", "l1\nl2\nl3\n")
-    try dir.write("web.stdout.1", "l4\nl5\n")
+    let dir = TempDir()
+    dir.write("web.stdout.0", "l1\nl2\nl3\n")
+    dir.write("web.stdout.1", "l4\nl5\n")
     guard
       case .single(let request, let limit) = try AllocLogsPlan.make(
         options: AllocLogsOptions(tail: true, lines: 3), logDir: dir.path, task: "web")

@@ -82,23 +82,19 @@ import Testing
     let expected =
       "2 errors occurred:\n\t* failed to parse config: \n\t* Root value must be object: The root value in a JSON-based configuration must be either a JSON object or a JSON array of objects.\n\n"
     for config in [nil, [:]] as [[String: MsgpackValue]?] {
-      do {
-        _ = try ConfigEncoder.encodeTaskConfig(config, spec: Self.schema, variables: Self.variables)
-        Issue.record("expected an error")
-      } catch {
-        #expect(error.description == expected)
+      let error = caught(ConfigParseError.self) {
+        try ConfigEncoder.encodeTaskConfig(config, spec: Self.schema, variables: Self.variables)
       }
+      #expect(error?.description == expected)
     }
   }
 
   @Test func typeErrorsReadLikeHCL() {
-    func failure(_ config: [String: MsgpackValue]) -> String {
-      do {
-        _ = try ConfigEncoder.encodeTaskConfig(config, spec: Self.schema, variables: Self.variables)
-        return "no error"
-      } catch {
-        return error.description
+    func failure(_ config: [String: MsgpackValue], sourceLocation: SourceLocation = #_sourceLocation) -> String {
+      let error = caught(ConfigParseError.self, sourceLocation: sourceLocation) {
+        try ConfigEncoder.encodeTaskConfig(config, spec: Self.schema, variables: Self.variables)
       }
+      return error?.description ?? "no error"
     }
     #expect(
       failure(["jar_path": ["a"]])
@@ -122,26 +118,22 @@ import Testing
 
   @Test func requiredAttributesAreChecked() {
     let spec = HCLSchema([HCLAttribute("image", type: "string", required: true)]).spec
-    do {
-      _ = try ConfigEncoder.encodeTaskConfig(["other": "x"], spec: spec, variables: Self.variables)
-      Issue.record("expected an error")
-    } catch {
-      #expect(
-        error.description
-          == "3 errors occurred:\n\t* failed to parse config: \n\t* Missing required argument: The argument \"image\" is required, but no definition was found.\n\t* Invalid label: No argument or block type is named \"other\".\n\n"
-      )
+    let error = caught(ConfigParseError.self) {
+      try ConfigEncoder.encodeTaskConfig(["other": "x"], spec: spec, variables: Self.variables)
     }
+    #expect(
+      error?.description
+        == "3 errors occurred:\n\t* failed to parse config: \n\t* Missing required argument: The argument \"image\" is required, but no definition was found.\n\t* Invalid label: No argument or block type is named \"other\".\n\n"
+    )
   }
 
   @Test func pluginConfigDefaultsWhenNil() throws {
     let value = try decode(try ConfigEncoder.encodePluginConfig(nil, spec: Self.schema))
     #expect(value["runtime"] == "crun")
-    do {
-      _ = try ConfigEncoder.encodePluginConfig(["bogus": true], spec: Self.schema)
-      Issue.record("expected an error")
-    } catch {
-      #expect(error.description.hasPrefix("1 error occurred:\n\t* failed to parse config:  Invalid label: "))
+    let error = caught(ConfigParseError.self) {
+      try ConfigEncoder.encodePluginConfig(["bogus": true], spec: Self.schema)
     }
+    #expect(error?.description.hasPrefix("1 error occurred:\n\t* failed to parse config:  Invalid label: ") == true)
   }
 
   @Test func literalsAndTypeExpressionsParse() throws {

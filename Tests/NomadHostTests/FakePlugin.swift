@@ -24,8 +24,8 @@ final class FakePluginHost: Sendable {
   let exitOnShutdown = Atomic<Bool>(true)
 
   init() throws {
-    dir = try TempDir("fakeplugin")
-    stub = try dir.script(
+    dir = TempDir("fakeplugin")
+    stub = dir.script(
       "fake-driver",
       """
       echo $$ >> \(dir.file("launches"))
@@ -89,7 +89,7 @@ final class FakePluginHost: Sendable {
     for pid in launches { kill(pid, SIGKILL) }
     // Servers unlink their sockets as they stop; retry until the directory is gone.
     for _ in 0..<50 where FileManager.default.fileExists(atPath: dir.path) {
-      dir.cleanup()
+      try? FileManager.default.removeItem(atPath: dir.path)
       if FileManager.default.fileExists(atPath: dir.path) { usleep(20_000) }
     }
   }

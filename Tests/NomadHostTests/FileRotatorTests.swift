@@ -7,8 +7,7 @@ import Testing
   static let mib: Int64 = 1024 * 1024
 
   @Test func writesAreBufferedUntilFlushAndLostOnAbandon() throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = TempDir()
     let rotator = try FileRotator(
       directory: dir.path, baseName: "web.stdout", maxFiles: 10, fileSize: Self.mib, flushInterval: nil)
     try rotator.write(bytes("hello\n"))
@@ -23,8 +22,7 @@ import Testing
   }
 
   @Test func periodicFlushWritesWithin100ms() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = TempDir()
     let rotator = try FileRotator(directory: dir.path, baseName: "web.stdout", maxFiles: 10, fileSize: Self.mib)
     try rotator.write(bytes("tick\n"))
     #expect(await eventually(timeout: .seconds(2)) { dir.readText("web.stdout.0") == "tick\n" })
@@ -32,8 +30,7 @@ import Testing
   }
 
   @Test func largeWriteWithEmptyBufferGoesStraightThrough() throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = TempDir()
     let rotator = try FileRotator(
       directory: dir.path, baseName: "t.stdout", maxFiles: 10, fileSize: Self.mib, flushInterval: nil)
     let big = [UInt8](repeating: UInt8(ascii: "a"), count: 100_000) + [10]
@@ -45,12 +42,11 @@ import Testing
   }
 
   @Test func continuesTheHighestExistingFile() throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
-    try dir.write("web.stdout.2", "two\n")
-    try dir.write("web.stdout.5", "old\n")
-    try dir.write("web.stdout.x", "ignored\n")
-    try FileManager.default.createDirectory(atPath: dir.file("web.stdout.9"), withIntermediateDirectories: true)
+    let dir = TempDir()
+    dir.write("web.stdout.2", "two\n")
+    dir.write("web.stdout.5", "old\n")
+    dir.write("web.stdout.x", "ignored\n")
+    dir.makeDirectory("web.stdout.9")
     let rotator = try FileRotator(
       directory: dir.path, baseName: "web.stdout", maxFiles: 10, fileSize: Self.mib, flushInterval: nil)
     #expect(rotator.currentIndex == 5)
@@ -60,10 +56,9 @@ import Testing
   }
 
   @Test func cutsAtNewlineNearTheEndAndCountsCumulatively() throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = TempDir()
     let size = Self.mib
-    try dir.write("web.stdout.0", bytes: [UInt8](repeating: UInt8(ascii: "p"), count: Int(size) - 100))
+    dir.write("web.stdout.0", [UInt8](repeating: UInt8(ascii: "p"), count: Int(size) - 100))
     let rotator = try FileRotator(
       directory: dir.path, baseName: "web.stdout", maxFiles: 10, fileSize: size, flushInterval: nil)
     let first = String(repeating: "x", count: 50) + "\n"
@@ -82,10 +77,9 @@ import Testing
   }
 
   @Test func splitsLinesLongerThanTheWindowWhenNoNewline() throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = TempDir()
     let size = Self.mib
-    try dir.write("t.stdout.0", bytes: [UInt8](repeating: UInt8(ascii: "p"), count: Int(size) - 10))
+    dir.write("t.stdout.0", [UInt8](repeating: UInt8(ascii: "p"), count: Int(size) - 10))
     let rotator = try FileRotator(
       directory: dir.path, baseName: "t.stdout", maxFiles: 10, fileSize: size, flushInterval: nil)
     // No newline and it fits in the next file: rotate without splitting.
@@ -96,8 +90,7 @@ import Testing
   }
 
   @Test func rotatesThirtyTwoKiBChunksOfLinesKeepingLinesWhole() throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = TempDir()
     let rotator = try FileRotator(
       directory: dir.path, baseName: "t.stdout", maxFiles: 100, fileSize: Self.mib, flushInterval: nil)
     var input: [UInt8] = []
@@ -126,8 +119,7 @@ import Testing
   }
 
   @Test func purgeKeepsTheHighestMaxFiles() throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = TempDir()
     let rotator = try FileRotator(
       directory: dir.path, baseName: "t.stdout", maxFiles: 2, fileSize: Self.mib, flushInterval: nil)
     let line = [UInt8](repeating: UInt8(ascii: "a"), count: Int(Self.mib) - 1) + [10]
@@ -138,9 +130,8 @@ import Testing
   }
 
   @Test func nextFileSkipsFullFiles() throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
-    try dir.write("t.stdout.1", bytes: [UInt8](repeating: 65, count: Int(Self.mib)))
+    let dir = TempDir()
+    dir.write("t.stdout.1", [UInt8](repeating: 65, count: Int(Self.mib)))
     let rotator = try FileRotator(
       directory: dir.path, baseName: "t.stdout", maxFiles: 10, fileSize: Self.mib, flushInterval: nil)
     #expect(rotator.currentIndex == 1)

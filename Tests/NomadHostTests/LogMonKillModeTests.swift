@@ -5,20 +5,12 @@ import Testing
 
 /// `LogMon.kill(_:)`'s modes and loss accounting, and reading many rotated files promptly.
 @Suite struct LogMonKillModeTests {
-  private func openWriter(_ path: String) async -> Int32 {
-    await withCheckedContinuation { continuation in
-      Thread.detachNewThread { continuation.resume(returning: open(path, O_WRONLY)) }
-    }
-  }
-
   @Test func flushingKillKeepsWhatWasReadAndAReaderOfTheSameFifoGetsTheRest() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = TempDir()
     signal(SIGPIPE, SIG_IGN)
     let logmon = LogMon(config: LogMonConfig(logDir: dir.path, task: "f"))
     try await logmon.start()
-    let out = await openWriter(dir.file(".f.stdout.fifo"))
-    let err = await openWriter(dir.file(".f.stderr.fifo"))
+    let (out, err) = await openWriters(dir, task: "f")
     defer {
       close(out)
       close(err)
@@ -41,14 +33,12 @@ import Testing
   }
 
   @Test func sigkillReportsExactlyWhatLogmonLost() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = TempDir()
     for round in 0..<20 {
       let task = "s\(round)"
       let logmon = LogMon(config: LogMonConfig(logDir: dir.path, task: task))
       try await logmon.start()
-      let out = await openWriter(dir.file(".\(task).stdout.fifo"))
-      let err = await openWriter(dir.file(".\(task).stderr.fifo"))
+      let (out, err) = await openWriters(dir, task: task)
       let data = bytes(String(repeating: "0123456789abcde\n", count: 64 * (round + 1)))
       #expect(data.withUnsafeBytes { write(out, $0.baseAddress, $0.count) } == data.count)
       // Kill at some point between the read and the rotator's periodic flush.
@@ -66,12 +56,11 @@ import Testing
   }
 
   @Test func readingManyRotatedFilesDoesNotWaitAPollIntervalPerFile() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = TempDir()
     var expected: [UInt8] = []
     for index in 0..<40 {
       let content = bytes("file \(index)\n")
-      try dir.write("r.stdout.\(index)", bytes: content)
+      dir.write("r.stdout.\(index)", content)
       expected += content
     }
     let started = ContinuousClock.now

@@ -3,15 +3,6 @@ import Testing
 
 @testable import NomadHost
 
-/// Opens a FIFO for writing on a background thread (a blocking open, as executors do).
-private func openWriter(_ path: String) async -> Int32 {
-  await withCheckedContinuation { continuation in
-    Thread.detachNewThread {
-      continuation.resume(returning: open(path, O_WRONLY))
-    }
-  }
-}
-
 private func writeAll(_ fd: Int32, _ data: [UInt8]) -> Int32? {
   data.withUnsafeBytes { raw in
     var offset = 0
@@ -26,8 +17,7 @@ private func writeAll(_ fd: Int32, _ data: [UInt8]) -> Int32? {
 
 @Suite struct LogMonTests {
   @Test func copiesFifoIntoRotatedFilesAndEndsAtEOF() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = TempDir()
     let logmon = LogMon(config: LogMonConfig(logDir: dir.path, task: "web"))
     try await logmon.start()
     #expect(dir.exists(".web.stdout.fifo"))
@@ -35,8 +25,7 @@ private func writeAll(_ fd: Int32, _ data: [UInt8]) -> Int32? {
     #expect(stat(dir.file(".web.stdout.fifo"), &info) == 0)
     #expect(info.st_mode & S_IFMT == S_IFIFO)
     #expect(info.st_mode & 0o777 == 0o600)
-    let out = await openWriter(dir.file(".web.stdout.fifo"))
-    let err = await openWriter(dir.file(".web.stderr.fifo"))
+    let (out, err) = await openWriters(dir, task: "web")
     #expect(out >= 0 && err >= 0)
     #expect(writeAll(out, bytes("hello\n")) == nil)
     #expect(writeAll(err, bytes("oops\n")) == nil)
@@ -53,8 +42,7 @@ private func writeAll(_ fd: Int32, _ data: [UInt8]) -> Int32? {
   }
 
   @Test func stopWithoutWriterReturnsWithinTolerance() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = TempDir()
     let logmon = LogMon(config: LogMonConfig(logDir: dir.path, task: "idle"))
     try await logmon.start()
     let start = ContinuousClock.now
@@ -65,12 +53,10 @@ private func writeAll(_ fd: Int32, _ data: [UInt8]) -> Int32? {
   }
 
   @Test func startIsANoOpWhileRunningAndRestartsAfterEOF() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = TempDir()
     let logmon = LogMon(config: LogMonConfig(logDir: dir.path, task: "t"))
     try await logmon.start()
-    var out = await openWriter(dir.file(".t.stdout.fifo"))
-    var err = await openWriter(dir.file(".t.stderr.fifo"))
+    var (out, err) = await openWriters(dir, task: "t")
     _ = writeAll(out, bytes("one\n"))
     try await logmon.start()  // no-op
     close(out)
@@ -78,8 +64,7 @@ private func writeAll(_ fd: Int32, _ data: [UInt8]) -> Int32? {
     #expect(await eventually { !logmon.isRunning })
     // A task restart: prestart runs logmon.Start again, which replaces the finished readers.
     try await logmon.start()
-    out = await openWriter(dir.file(".t.stdout.fifo"))
-    err = await openWriter(dir.file(".t.stderr.fifo"))
+    (out, err) = await openWriters(dir, task: "t")
     _ = writeAll(out, bytes("two\n"))
     close(out)
     close(err)
@@ -88,12 +73,10 @@ private func writeAll(_ fd: Int32, _ data: [UInt8]) -> Int32? {
   }
 
   @Test func killDropsTheReaderAndRestartReopensTheSameFifos() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = TempDir()
     let logmon = LogMon(config: LogMonConfig(logDir: dir.path, task: "k"))
     try await logmon.start()
-    let out = await openWriter(dir.file(".k.stdout.fifo"))
-    let err = await openWriter(dir.file(".k.stderr.fifo"))
+    let (out, err) = await openWriters(dir, task: "k")
     _ = writeAll(out, bytes("before\n"))
     #expect(await eventually { dir.readText("k.stdout.0") == "before\n" })
     logmon.kill()
@@ -110,8 +93,7 @@ private func writeAll(_ fd: Int32, _ data: [UInt8]) -> Int32? {
     close(err)
     // A new logmon on the same paths; a reconnecting writer continues the same file.
     try await logmon.restart()
-    let out2 = await openWriter(dir.file(".k.stdout.fifo"))
-    let err2 = await openWriter(dir.file(".k.stderr.fifo"))
+    let (out2, err2) = await openWriters(dir, task: "k")
     _ = writeAll(out2, bytes("after\n"))
     close(out2)
     close(err2)
@@ -120,8 +102,7 @@ private func writeAll(_ fd: Int32, _ data: [UInt8]) -> Int32? {
   }
 
   @Test func killBeforeAnyWriterUnblocksTheOpen() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = TempDir()
     let logmon = LogMon(config: LogMonConfig(logDir: dir.path, task: "w"))
     try await logmon.start()
     logmon.kill()
@@ -131,12 +112,10 @@ private func writeAll(_ fd: Int32, _ data: [UInt8]) -> Int32? {
   }
 
   @Test func sustainsHighThroughput() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = TempDir()
     let logmon = LogMon(config: LogMonConfig(logDir: dir.path, task: "fast", maxFiles: 3, maxFileSizeMB: 10))
     try await logmon.start()
-    let out = await openWriter(dir.file(".fast.stdout.fifo"))
-    let err = await openWriter(dir.file(".fast.stderr.fifo"))
+    let (out, err) = await openWriters(dir, task: "fast")
     let line = bytes(String(repeating: "x", count: 199) + "\n")
     var block: [UInt8] = []
     for _ in 0..<(256 * 1024 / line.count) { block += line }

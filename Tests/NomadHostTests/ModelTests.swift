@@ -156,10 +156,9 @@ import Testing
   }
 
   @Test func artifactsAreCopiedKeepingTheName() throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
-    try dir.write("app.jar", "jar")
-    try FileManager.default.createDirectory(atPath: dir.file("task"), withIntermediateDirectories: true)
+    let dir = TempDir()
+    dir.write("app.jar", "jar")
+    dir.makeDirectory("task")
     let copied = try ArtifactFetcher.fetch(
       ArtifactSpec(source: "file://" + dir.file("app.jar")), taskDir: dir.file("task"))
     #expect(copied == dir.file("task/local/app.jar"))
@@ -174,8 +173,7 @@ import Testing
   }
 
   @Test func stateStoreRoundTrips() throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = TempDir()
     let store = TaskStateStore(directory: dir.path)
     var handle = TaskHandleProto()
     handle.version = 1

@@ -4,13 +4,12 @@ import Testing
 @testable import NomadHost
 
 @Suite struct HandshakeParsingTests {
-  private func error(_ line: String, closed: Bool = false) -> String {
-    do {
-      _ = try PluginHandshake.parse(line, stdoutClosed: closed, diagnostics: "")
-      return "parsed"
-    } catch {
-      return error.description
-    }
+  private func error(
+    _ line: String, closed: Bool = false, sourceLocation: SourceLocation = #_sourceLocation
+  ) -> String? {
+    caught(PluginStartError.self, sourceLocation: sourceLocation) {
+      try PluginHandshake.parse(line, stdoutClosed: closed, diagnostics: "")
+    }?.description
   }
 
   @Test func acceptsGoPluginLines() throws {
@@ -30,8 +29,8 @@ import Testing
     #expect(
       error("x|2|unix|/s|grpc") == "error parsing core protocol version: strconv.Atoi: parsing \"x\": invalid syntax")
     #expect(
-      error("2|2|unix|/s|grpc").hasPrefix(
-        "incompatible core API version with plugin. Plugin version: 2, Core version: 1"))
+      error("2|2|unix|/s|grpc")?.hasPrefix(
+        "incompatible core API version with plugin. Plugin version: 2, Core version: 1") == true)
     #expect(
       error("1|3|unix|/s|grpc") == "incompatible API version with plugin. Plugin version: 3, Client versions: [2]")
     #expect(
@@ -75,9 +74,8 @@ import Testing
 
 @Suite struct PluginProcessTests {
   @Test func launchesAStubAndParsesItsHandshake() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
-    let stub = try dir.script(
+    let dir = TempDir()
+    let stub = dir.script(
       "stub",
       """
       env > \(dir.file("env.txt"))
@@ -109,43 +107,36 @@ import Testing
   }
 
   @Test func rejectsABadLineAndKillsThePlugin() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
-    let stub = try dir.script("bad", "echo 'not a handshake'\nexec sleep 30")
-    do {
-      _ = try await PluginProcess.launch(path: stub, options: PluginLaunchOptions(startTimeout: .seconds(10)))
-      Issue.record("expected an error")
-    } catch {
-      #expect(error.description.hasPrefix("Unrecognized remote plugin message: not a handshake\nThis usually means\n"))
-      #expect(error.description.contains("  Path: \(stub)\n  Mode: -rwxr-xr-x\n"))
+    let dir = TempDir()
+    let stub = dir.script("bad", "echo 'not a handshake'\nexec sleep 30")
+    let error = await caught(PluginStartError.self) {
+      try await PluginProcess.launch(path: stub, options: PluginLaunchOptions(startTimeout: .seconds(10)))
     }
+    let text = error?.description ?? ""
+    #expect(text.hasPrefix("Unrecognized remote plugin message: not a handshake\nThis usually means\n"))
+    #expect(text.contains("  Path: \(stub)\n  Mode: -rwxr-xr-x\n"))
   }
 
   @Test func reportsAPluginThatPrintsNothing() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
-    let stub = try dir.script("silent", "echo 'This binary is a plugin.' >&2\nexit 1")
-    do {
-      _ = try await PluginProcess.launch(path: stub, options: PluginLaunchOptions(startTimeout: .seconds(10)))
-      Issue.record("expected an error")
-    } catch {
-      #expect(
-        error.description.hasPrefix(
-          "Unrecognized remote plugin message: \nFailed to read any lines from plugin's stdout\nThis usually means"))
+    let dir = TempDir()
+    let stub = dir.script("silent", "echo 'This binary is a plugin.' >&2\nexit 1")
+    let error = await caught(PluginStartError.self) {
+      try await PluginProcess.launch(path: stub, options: PluginLaunchOptions(startTimeout: .seconds(10)))
     }
+    #expect(
+      error?.description.hasPrefix(
+        "Unrecognized remote plugin message: \nFailed to read any lines from plugin's stdout\nThis usually means")
+        == true)
   }
 
   @Test func timesOutLikeGoPlugin() async throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
-    let stub = try dir.script("slow", "echo $$ > \(dir.file("pid"))\nexec sleep 30")
+    let dir = TempDir()
+    let stub = dir.script("slow", "echo $$ > \(dir.file("pid"))\nexec sleep 30")
     let start = ContinuousClock.now
-    do {
-      _ = try await PluginProcess.launch(path: stub, options: PluginLaunchOptions(startTimeout: .milliseconds(300)))
-      Issue.record("expected an error")
-    } catch {
-      #expect(error.description == "timeout while waiting for plugin to start")
+    let error = await caught(PluginStartError.self) {
+      try await PluginProcess.launch(path: stub, options: PluginLaunchOptions(startTimeout: .milliseconds(300)))
     }
+    #expect(error?.description == "timeout while waiting for plugin to start")
     #expect(ContinuousClock.now - start < .seconds(3))
     // The plugin was SIGKILLed.
     let pid = Int32(dir.readText("pid").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
@@ -153,11 +144,7 @@ import Testing
   }
 
   @Test func execFailureReadsLikeGo() async throws {
-    do {
-      _ = try await PluginProcess.launch(path: "/nonexistent/plugin")
-      Issue.record("expected an error")
-    } catch {
-      #expect(error.description == "fork/exec /nonexistent/plugin: no such file or directory")
-    }
+    let error = await caught(PluginStartError.self) { try await PluginProcess.launch(path: "/nonexistent/plugin") }
+    #expect(error?.description == "fork/exec /nonexistent/plugin: no such file or directory")
   }
 }

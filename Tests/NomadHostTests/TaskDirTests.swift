@@ -68,12 +68,9 @@ import Testing
 
   @Test(arguments: [FSIsolation.none, .image])
   func noneAndImageGetNoAllocLinkAndNoChroot(isolation: FSIsolation) throws {
-    let dir = try TempDir("taskdir")
+    let dir = TempDir("taskdir")
     let alloc = AllocDir(allocRoot: dir.file("alloc"), allocID: "a1")
-    defer {
-      alloc.destroy()
-      dir.cleanup()
-    }
+    defer { withExtendedLifetime(dir) { alloc.destroy() } }
     try alloc.build()
     try alloc.buildTaskDir(
       "web", isolation: isolation, chroot: try Self.hostTree(dir), mountTmpfs: Self.isRoot, bindMount: Self.isRoot)
@@ -100,12 +97,9 @@ import Testing
   /// As Nomad, chroot building chowns the task dir to the owner of the host's `/`: root only.
   @Test(.enabled(if: isRoot, "chroot building needs root, as in Nomad"))
   func chrootLinksTheAllocDirAndEmbedsChrootEnv() throws {
-    let dir = try TempDir("taskdir")
+    let dir = TempDir("taskdir")
     let alloc = AllocDir(allocRoot: dir.file("alloc"), allocID: "a1")
-    defer {
-      alloc.destroy()
-      dir.cleanup()
-    }
+    defer { withExtendedLifetime(dir) { alloc.destroy() } }
     try alloc.build()
     let chroot = try Self.hostTree(dir)
     try alloc.buildTaskDir("web", isolation: .chroot, chroot: chroot, mountTmpfs: Self.isRoot, bindMount: Self.isRoot)

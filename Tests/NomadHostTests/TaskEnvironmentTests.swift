@@ -118,8 +118,7 @@ import Testing
   }
 
   @Test func allocDirLayoutAndModes() throws {
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = TempDir()
     let alloc = AllocDir(allocRoot: dir.path, allocID: "a1")
     try alloc.build()
     try alloc.buildTaskDir("web", isolation: .none, mountTmpfs: false, bindMount: false)

@@ -1,43 +1,22 @@
 import Foundation
 @_exported import TestSupport
 
-/// A fresh temporary directory, removed by `cleanup()`.
-struct TempDir {
-  let path: String
-
-  init(_ name: String = "nomadhost") throws {
-    path = NSTemporaryDirectory() + "\(name)-\(UUID().uuidString.prefix(8))"
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+extension TempDir {
+  /// Writes an executable shell script and returns its path.
+  func script(_ name: String, _ body: String) -> String {
+    write(name, "#!/bin/sh\n" + body + "\n", mode: 0o755)
   }
+}
 
-  func file(_ name: String) -> String { "\(path)/\(name)" }
-
-  func write(_ name: String, _ text: String) throws {
-    try Data(text.utf8).write(to: URL(fileURLWithPath: file(name)))
+/// Opens `task`'s stdout and stderr FIFOs in `dir` for writing, each on a background thread
+/// (a blocking open, as executors do).
+func openWriters(_ dir: TempDir, task: String) async -> (out: Int32, err: Int32) {
+  func openWriter(_ path: String) async -> Int32 {
+    await withCheckedContinuation { continuation in
+      Thread.detachNewThread { continuation.resume(returning: open(path, O_WRONLY)) }
+    }
   }
-
-  func write(_ name: String, bytes: [UInt8]) throws {
-    try Data(bytes).write(to: URL(fileURLWithPath: file(name)))
-  }
-
-  func read(_ name: String) -> [UInt8] {
-    (try? [UInt8](Data(contentsOf: URL(fileURLWithPath: file(name))))) ?? []
-  }
-
-  func readText(_ name: String) -> String { String(decoding: read(name), as: UTF8.self) }
-
-  func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: file(name)) }
-
-  func names() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
-
-  /// Makes an executable shell script.
-  func script(_ name: String, _ body: String) throws -> String {
-    try write(name, "#!/bin/sh\n" + body + "\n")
-    chmod(file(name), 0o755)
-    return file(name)
-  }
-
-  func cleanup() { try? FileManager.default.removeItem(atPath: path) }
+  return (await openWriter(dir.file(".\(task).stdout.fifo")), await openWriter(dir.file(".\(task).stderr.fifo")))
 }
 
 /// Collects an async throwing byte stream into one array.

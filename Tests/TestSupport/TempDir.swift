@@ -22,6 +22,22 @@ public final class TempDir: @unchecked Sendable {
 
   deinit { try? FileManager.default.removeItem(atPath: path) }
 
+  /// The absolute path of `relative`.
+  public func file(_ relative: String) -> String { path + "/" + relative }
+
+  /// The contents of `relative`; empty when it cannot be read.
+  public func read(_ relative: String) -> [UInt8] {
+    FileManager.default.contents(atPath: file(relative)).map { [UInt8]($0) } ?? []
+  }
+
+  /// The contents of `relative` as UTF-8; empty when it cannot be read.
+  public func readText(_ relative: String) -> String { String(decoding: read(relative), as: UTF8.self) }
+
+  public func exists(_ relative: String) -> Bool { FileManager.default.fileExists(atPath: file(relative)) }
+
+  /// The names in the directory itself, sorted.
+  public func names() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
+
   /// Creates `relative` (and its parents) as a directory and returns its absolute path.
   @discardableResult
   public func makeDirectory(_ relative: String) -> String {

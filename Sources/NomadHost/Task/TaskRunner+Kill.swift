@@ -30,7 +30,7 @@ extension TaskRunner {
   public nonisolated var killTimeout: Duration { min(context.task.killTimeout, client.maxKillTimeout) }
 
   /// `handleKill`: StopTask with retries, then the exit result.
-  func handleKill(_ waiter: Task<ExitResult, Never>?) async -> ExitResult? {
+  func handleKill(_ waiter: Task<TaskExit, Never>?) async -> TaskExit? {
     restartTracker.setKilled()
     guard let id = driverHandleID, let driver else { return nil }
     let limit = 5
@@ -57,8 +57,8 @@ extension TaskRunner {
   }
 
   /// The task's result if it finishes within `timeout` (the task keeps running otherwise).
-  static func value(of task: Task<ExitResult, Never>, within timeout: Duration) async -> ExitResult? {
-    let outcome = Latch<ExitResult>()
+  static func value(of task: Task<TaskExit, Never>, within timeout: Duration) async -> TaskExit? {
+    let outcome = Latch<TaskExit>()
     let watcher = Task { outcome.fulfil(await task.value) }
     _ = watcher
     return await outcome.wait(timeout: timeout)

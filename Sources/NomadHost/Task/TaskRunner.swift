@@ -146,7 +146,7 @@ public actor TaskRunner {
       } else if case .aborted = attempt {
         break main
       } else {
-        var result: ExitResult?
+        var result: TaskExit?
         waitLoop: while true {
           guard let id = driverHandleID, let driver else { break waitLoop }
           let waiter = Task { await self.waitTask(driver: driver, taskID: id) }
@@ -197,7 +197,7 @@ public actor TaskRunner {
 
   /// Waits for the task's exit or a kill request, whichever comes first (true = kill). The
   /// wait itself keeps running.
-  func raceKill(_ waiter: Task<ExitResult, Never>) async -> Bool {
+  func raceKill(_ waiter: Task<TaskExit, Never>) async -> Bool {
     let outcome = Latch<Bool>()
     let kill = killRequested
     let exited = Task {
@@ -247,20 +247,20 @@ public actor TaskRunner {
     return context
   }
 
-  func waitTask(driver: PluginClient, taskID: String) async -> ExitResult {
+  func waitTask(driver: PluginClient, taskID: String) async -> TaskExit {
     do {
-      return ExitResult(try await driver.waitTask(taskID: taskID))
+      return TaskExit(try await driver.waitTask(taskID: taskID))
     } catch let error as PluginCallError {
-      if error == .pluginShutdown { return ExitResult(exitCode: 0, error: error.description, pluginShutdown: true) }
-      return ExitResult(exitCode: 0, error: error.description)
+      if error == .pluginShutdown { return TaskExit(exitCode: 0, error: error.description, pluginShutdown: true) }
+      return TaskExit(exitCode: 0, error: error.description)
     } catch {
-      return ExitResult(exitCode: 0, error: "\(error)")
+      return TaskExit(exitCode: 0, error: "\(error)")
     }
   }
 
   /// `handleTaskExitResult`: true when the wait should be retried (the plugin died and the task
   /// was recovered on a new instance).
-  func handleTaskExitResult(_ result: ExitResult) async -> Bool {
+  func handleTaskExitResult(_ result: TaskExit) async -> Bool {
     if result.pluginShutdown {
       logger.debug("driver plugin has shutdown; attempting to recover task")
       do {
@@ -280,7 +280,7 @@ public actor TaskRunner {
     return false
   }
 
-  func emitExitResultEvent(_ result: ExitResult) {
+  func emitExitResultEvent(_ result: TaskExit) {
     appendEvent(
       .terminated(exitCode: result.exitCode, signal: result.signal, oomKilled: result.oomKilled, message: result.error))
   }

@@ -1,5 +1,6 @@
-/// A task's exit as the client sees it (Nomad's `drivers.ExitResult`).
-public struct ExitResult: Sendable, Equatable {
+/// A task's exit as the client sees it (Nomad's `drivers.ExitResult`, named apart from the SDK's
+/// `ExitResult`; this one also carries the wait error and a plugin shutdown).
+public struct TaskExit: Sendable, Equatable {
   public var exitCode: Int
   public var signal: Int
   public var oomKilled: Bool
