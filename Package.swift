@@ -67,7 +67,7 @@ let package = Package(
     .target(
       name: "Milo",
       dependencies: [
-        "NomadPlugin", "MiloSupervisor", "MiloSys", "CMiloSys",
+        "NomadPlugin", "MiloSupervisor", "MiloSys",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strict

@@ -37,6 +37,14 @@ public struct PidFD: Sendable, Equatable {
     milo_pidfd_queue_signal(fd, carrier, value) == 0
   }
 
+  /// A second descriptor for the same process, to use while another owner may close this one.
+  public func duplicate() -> PidFD? {
+    let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+    return copy >= 0 ? PidFD(fd: copy) : nil
+  }
+
+  private init(fd: Int32) { self.fd = fd }
+
   /// Closes the descriptor.
   public func close() { _ = Glibc.close(fd) }
 }

@@ -134,7 +134,7 @@ enum MemoryBench {
         + "memory 128 MB, started one after another through StartTask with logmon-like readers on every FIFO; "
         + "measured \(settle) s after the last banner arrived, from `/proc/<pid>/smaps_rollup`. "
         + "The supervisor madvise()s its startup code pages away once the container runs "
-        + "(`milo_release_startup_memory`); the numbers are as measured, after that, while the relays run. "
+        + "(`ProcessRole.releaseStartupMemory`); the numbers are as measured, after that, while the relays run. "
         + "Median supervisor memory over the settle period: \(sampleLine) MiB.",
       supervisorTable,
       "All \(tasks) supervisors together: PSS \(Fmt.mib(totalPSS)) MiB (RSS double-counts the shared pages of the one static binary; PSS splits them).",

@@ -94,27 +94,31 @@ extension Leftover {
     let supervisors = supervisors.compactMap { pid in
       SupervisorProcess.startTicks(of: pid).flatMap { SupervisorProcess.attach(pid: pid, startTicks: $0) }
     }
-    defer { supervisors.forEach { $0.release() } }
-    func stillRunning() -> Bool {
-      supervisors.contains { $0.isRunning }
-        || containerPid.map {
-          kill($0, 0) == 0 && Leftover.processIsIn(cgroupNamed: containerID, pid: $0)
-        }
-          ?? false
-    }
-    func waitUntilStopped(_ timeout: Duration) async -> Bool {
-      let deadline = ContinuousClock.now + timeout
-      while stillRunning() {
-        supervisors.forEach { $0.reap() }
-        if ContinuousClock.now >= deadline { return false }
-        try? await Task.sleep(for: .milliseconds(20))
+    // The container's first process through a pidfd, opened while it is still in the
+    // container's cgroup: signals and the exit wait can then never reach a reused pid.
+    let container = containerPid.flatMap { pid -> PidFD? in
+      guard let pidfd = try? PidFD(pid: pid) else { return nil }
+      guard Leftover.processIsIn(cgroupNamed: containerID, pid: pid) else {
+        pidfd.close()
+        return nil
       }
-      return true
+      return pidfd
+    }
+    defer {
+      supervisors.forEach { $0.release() }
+      container?.close()
+    }
+    let watched = supervisors.compactMap(\.pidfd) + [container].compactMap { $0 }
+    /// Woken by the exits themselves (ExitMonitor), not by polling.
+    func waitUntilStopped(_ timeout: Duration) async -> Bool {
+      let stopped = await ExitMonitor.shared.waitForAll(watched, timeout: timeout)
+      supervisors.forEach { $0.reap() }
+      return stopped
     }
     if isRunning {
       if let signal {
-        if supervisors.isEmpty, let pid = containerPid {
-          kill(pid, signal)
+        if supervisors.isEmpty, let container {
+          container.send(signal)
         } else {
           supervisors.forEach { $0.forward(signal: signal) }
         }
@@ -124,10 +128,10 @@ extension Leftover {
       if !stopped {
         // The supervisor kills the container on SIGTERM and deletes it; without one, SIGKILL.
         supervisors.forEach { $0.terminate() }
-        if supervisors.isEmpty, let pid = containerPid { kill(pid, SIGKILL) }
+        if supervisors.isEmpty { container?.send(SIGKILL) }
         if !(await waitUntilStopped(.seconds(10))) {
-          supervisors.forEach { kill($0.pid, SIGKILL) }
-          if let pid = containerPid { kill(pid, SIGKILL) }
+          supervisors.forEach { $0.kill() }
+          container?.send(SIGKILL)
           _ = await waitUntilStopped(.seconds(5))
         }
       }

@@ -1,6 +1,6 @@
-import CMiloSys
 import Foundation
 import MiloSupervisor
+import MiloSys
 
 extension ExecProcess {
   /// Kills the command (inside the container), then the runtime process if it has not exited
@@ -8,28 +8,28 @@ extension ExecProcess {
   /// its status (an orphan would be reaped by the container's `milo init` instead, unseen).
   func kill() {
     // The killer's own copy of the pidfd: `release` may close ours while it waits.
-    let runtime = state.withLock { state -> Int32? in
+    let copy = state.withLock { state -> PidFD?? in
       guard !state.exited, !state.killing, !state.released else { return nil }
       state.killing = true
-      return pidfd >= 0 ? fcntl(pidfd, F_DUPFD_CLOEXEC, 0) : -1
+      return .some(pidfd?.duplicate())
     }
-    guard let runtime else { return }
+    guard let runtime = copy else { return }
     Blocking.detach(name: "exec-kill") { [self] in
-      defer { if runtime >= 0 { close(runtime) } }
+      defer { runtime?.close() }
       if waitForRuntimeExit(runtime) { return }
       state.withLock { state in
         guard !state.exited else { return }
         // Without a copy (dup failed), ours while it is not released.
-        let target = runtime >= 0 ? runtime : state.released ? -1 : pidfd
-        if target >= 0 { _ = milo_pidfd_send_signal(target, SIGKILL) }
+        let target = runtime ?? (state.released ? nil : pidfd)
+        target?.send(SIGKILL)
       }
     }
   }
 
-  /// Blocks until the runtime process behind `runtime` (a pidfd; -1: unknown) exits (true) or
+  /// Blocks until the runtime process behind `runtime` (nil: unknown) exits (true) or
   /// 2 s pass (false). Meanwhile kills the command once the runtime has written its pid file,
   /// woken by inotify when a file in that directory is written, not by polling.
-  private func waitForRuntimeExit(_ runtime: Int32) -> Bool {
+  private func waitForRuntimeExit(_ runtime: PidFD?) -> Bool {
     let deadline = Posix.monotonicNanos() + 2_000_000_000
     var watch = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
     let directory = String(pidFile[..<(pidFile.lastIndex(of: "/") ?? pidFile.endIndex)])
@@ -49,7 +49,7 @@ extension ExecProcess {
       // Without inotify (e.g. out of instances), the pid file is looked for every 10 ms instead.
       if !commandKilled && watch < 0 { timeout = min(timeout, 10) }
       var fds = [
-        pollfd(fd: runtime, events: Int16(POLLIN), revents: 0),
+        pollfd(fd: runtime?.fd ?? -1, events: Int16(POLLIN), revents: 0),
         pollfd(fd: commandKilled ? -1 : watch, events: Int16(POLLIN), revents: 0),
       ]
       if poll(&fds, 2, timeout) < 0 && errno != EINTR { return false }
@@ -65,11 +65,10 @@ extension ExecProcess {
     guard let text = Posix.readText(pidFile),
       let inner = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), inner > 0
     else { return false }
-    let fd = milo_pidfd_open(inner)
-    guard fd >= 0 else { return true }  // already gone
-    defer { close(fd) }
+    guard let command = try? PidFD(pid: inner) else { return true }  // already gone
+    defer { command.close() }
     guard Self.parentPid(of: inner) == pid else { return true }
-    _ = milo_pidfd_send_signal(fd, SIGSTOP)
+    command.send(SIGSTOP)
     var tree: Set<Int32> = []
     for _ in 0..<5 {
       let found = Set(Self.descendants(of: inner)).subtracting(tree)
@@ -77,7 +76,7 @@ extension ExecProcess {
       for process in found { Glibc.kill(process, SIGSTOP) }
       tree.formUnion(found)
     }
-    _ = milo_pidfd_send_signal(fd, SIGKILL)
+    command.send(SIGKILL)
     for process in tree { Glibc.kill(process, SIGKILL) }
     return true
   }

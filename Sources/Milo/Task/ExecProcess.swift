@@ -1,4 +1,3 @@
-import CMiloSys
 import Foundation
 import MiloSupervisor
 import MiloSys
@@ -15,7 +14,7 @@ final class ExecProcess: Sendable {
   /// The runtime process (`crun exec`), our child; the command is its child.
   let pid: Int32
   /// A pidfd for the runtime process, so signals can never reach a reused pid.
-  let pidfd: Int32
+  let pidfd: PidFD?
   /// The command's stdout and stderr pipes (the runtime's own errors come on stderr too).
   let stdoutFD: Int32
   let stderrFD: Int32
@@ -42,7 +41,7 @@ final class ExecProcess: Sendable {
     stop: (Int32, Int32)
   ) {
     self.pid = pid
-    self.pidfd = milo_pidfd_open(pid)
+    self.pidfd = try? PidFD(pid: pid)
     self.stdoutFD = stdout
     self.stderrFD = stderr
     self.terminalFD = terminal
@@ -77,13 +76,14 @@ final class ExecProcess: Sendable {
     var execOptions = RuntimeCommand.ExecOptions(pidFile: pidFile, user: user, cwd: cwd)
     var socketPath: String?
     var socketDir: String?
-    var listenFD: Int32 = -1
+    var console: ConsoleSocket?
     if tty {
       let (path, privateDir) = try consoleSocketPath(state: state, token: String(token))
-      listenFD = milo_console_socket_listen(path)
-      guard listenFD >= 0 else {
+      do {
+        console = try ConsoleSocket(listeningAt: path)
+      } catch {
         if let privateDir { rmdir(privateDir) }
-        throw SystemError("console socket \(path)", errno: -listenFD)
+        throw error
       }
       socketPath = path
       socketDir = privateDir
@@ -92,10 +92,6 @@ final class ExecProcess: Sendable {
     let args = state.runtime.logging(to: logFile).execArguments(
       containerID: state.containerID, command: command, options: execOptions)
 
-    var outPipe: [Int32] = [-1, -1]
-    var errPipe: [Int32] = [-1, -1]
-    var inPipe: [Int32] = [-1, -1]
-    var stopPipe: [Int32] = [-1, -1]
     func closeAll(_ fds: [Int32]) { fds.filter { $0 >= 0 }.forEach { close($0) } }
     func removeFiles() {
       if let socketPath { unlink(socketPath) }
@@ -103,63 +99,69 @@ final class ExecProcess: Sendable {
       unlink(pidFile)
       unlink(logFile)
     }
-    guard milo_pipe2(&outPipe, O_CLOEXEC) == 0, milo_pipe2(&errPipe, O_CLOEXEC) == 0,
-      milo_pipe2(&inPipe, O_CLOEXEC) == 0, milo_pipe2(&stopPipe, O_CLOEXEC) == 0
-    else {
-      closeAll(outPipe + errPipe + inPipe + stopPipe + [listenFD])
+    // stdout, stderr, stdin, and the pipe that stops the pumps and the input writer.
+    var pipes: [(read: Int32, write: Int32)] = []
+    func closePipes() { closeAll(pipes.flatMap { [$0.read, $0.write] } + [console?.fd ?? -1]) }
+    do {
+      for _ in 0..<4 { pipes.append(try Posix.pipe()) }
+    } catch {
+      closePipes()
       removeFiles()
-      throw SystemError("pipe2")
+      throw error
     }
+    let (outPipe, errPipe, stopPipe) = (pipes[0], pipes[1], pipes[3])
+    var inPipe = pipes[2]
     let pid: Int32
     do {
       // The runtime gets only PATH: the command's environment is the container's (config.json).
       pid = try Spawn.start(
         args, environment: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-        stdio: .init(stdin: stdin && !tty ? inPipe[0] : -1, stdout: outPipe[1], stderr: errPipe[1]))
+        stdio: .init(stdin: stdin && !tty ? inPipe.read : -1, stdout: outPipe.write, stderr: errPipe.write))
     } catch {
-      closeAll(outPipe + errPipe + inPipe + stopPipe + [listenFD])
+      closePipes()
       removeFiles()
       throw error
     }
-    close(outPipe[1])
-    close(errPipe[1])
-    close(inPipe[0])
+    close(outPipe.write)
+    close(errPipe.write)
+    close(inPipe.read)
     var terminal: Int32 = -1
-    if let socketPath {
-      let listen = listenFD
-      let runtimeFD = milo_pidfd_open(pid)
-      // Returns early (-ECHILD) if the runtime exits without connecting.
-      terminal = await Blocking.run { milo_console_socket_receive(listen, 10_000, runtimeFD) }
-      if runtimeFD >= 0 { close(runtimeFD) }
-      close(listenFD)
+    if let socketPath, let console {
+      let runtime = try? PidFD(pid: pid)
+      // Returns early (ECHILD) if the runtime exits without connecting.
+      let received = await Blocking.run { console.receiveTerminal(timeoutMilliseconds: 10_000, runtime: runtime) }
+      runtime?.close()
+      close(console.fd)
       unlink(socketPath)
       if let socketDir { rmdir(socketDir) }
-      if terminal < 0 {
+      switch received {
+      case .success(let fd): terminal = fd
+      case .failure(let error):
         Glibc.kill(pid, SIGKILL)
         _ = await Blocking.run { Spawn.waitFor(pid) }
         let message = Self.runtimeErrors(logFile).joined(separator: "; ")
-        let errRead = errPipe[0]
+        let errRead = errPipe.read
         let output = await Blocking.run { Self.drain(errRead) }
-        closeAll([outPipe[0], errPipe[0], inPipe[1]] + stopPipe)
+        closeAll([outPipe.read, errPipe.read, inPipe.write, stopPipe.read, stopPipe.write])
         removeFiles()
         throw ExecError(
           !message.isEmpty
             ? message
             : !output.isEmpty
               ? output.trimmingCharacters(in: .whitespacesAndNewlines)
-              : "the runtime did not open a terminal (\(SystemError("console socket", errno: -terminal)))")
+              : "the runtime did not open a terminal (\(error))")
       }
       Posix.setNonBlocking(terminal)
     }
     if !stdin || tty {
-      close(inPipe[1])
-      inPipe[1] = -1
+      close(inPipe.write)
+      inPipe.write = -1
     } else {
-      Posix.setNonBlocking(inPipe[1])
+      Posix.setNonBlocking(inPipe.write)
     }
     return ExecProcess(
-      pid: pid, stdin: inPipe[1], stdout: outPipe[0], stderr: errPipe[0], terminal: terminal, pidFile: pidFile,
-      logFile: logFile, stop: (stopPipe[0], stopPipe[1]))
+      pid: pid, stdin: inPipe.write, stdout: outPipe.read, stderr: errPipe.read, terminal: terminal, pidFile: pidFile,
+      logFile: logFile, stop: (stopPipe.read, stopPipe.write))
   }
 
   /// Where the runtime sends the terminal: in the task's state dir, or — when that path would
@@ -195,7 +197,7 @@ final class ExecProcess: Sendable {
     state.withLock { state in
       // Under the lock, so the descriptor cannot be released (and reused) meanwhile.
       if !state.released {
-        _ = milo_set_window_size(terminalFD, UInt16(clamping: rows), UInt16(clamping: cols))
+        ConsoleSocket.setWindowSize(terminalFD, rows: UInt16(clamping: rows), cols: UInt16(clamping: cols))
       }
     }
   }
@@ -269,7 +271,8 @@ final class ExecProcess: Sendable {
       return !state.released
     }
     guard first else { return }
-    [stdoutFD, stderrFD, terminalFD, stopRead, stopWrite, pidfd].filter { $0 >= 0 }.forEach { close($0) }
+    [stdoutFD, stderrFD, terminalFD, stopRead, stopWrite].filter { $0 >= 0 }.forEach { close($0) }
+    pidfd?.close()
   }
 
   /// Reads `fd` until EOF (or EIO: a pty master whose terminal is gone) or until `finishIO`,

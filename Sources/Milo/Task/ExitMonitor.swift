@@ -1,5 +1,5 @@
-import CMiloSys
 import Foundation
+import MiloSys
 import Synchronization
 
 /// Wakes waiters when watched processes exit, using pidfds and one poll thread (on `Blocking`)
@@ -8,27 +8,70 @@ final class ExitMonitor: Sendable {
   static let shared = ExitMonitor()
 
   private struct State {
-    var waiters: [Int32: [CheckedContinuation<Void, Never>]] = [:]
+    var waiters: [Int32: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)]] = [:]
+    var nextID: UInt64 = 0
+    /// Waits cancelled before they were registered.
+    var cancelled: Set<UInt64> = []
   }
   private let state = Mutex(State())
   private let wakeRead: Int32
   private let wakeWrite: Int32
 
   private init() {
-    var fds: [Int32] = [-1, -1]
-    if milo_pipe2(&fds, O_CLOEXEC | O_NONBLOCK) != 0 { fds = [-1, -1] }
-    wakeRead = fds[0]
-    wakeWrite = fds[1]
+    let wake = (try? Posix.pipe(flags: O_NONBLOCK)) ?? (read: -1, write: -1)
+    wakeRead = wake.read
+    wakeWrite = wake.write
     Blocking.detach(name: "milo-exit-monitor") { [self] in loop() }
   }
 
   /// Suspends until the process behind `pidfd` exits. The caller keeps ownership of `pidfd`.
+  /// A cancelled wait returns at once.
   func wait(pidfd: Int32) async {
-    await withCheckedContinuation { continuation in
-      state.withLock { $0.waiters[pidfd, default: []].append(continuation) }
-      var byte: UInt8 = 1
-      _ = write(wakeWrite, &byte, 1)
+    let id = state.withLock { state -> UInt64 in
+      state.nextID += 1
+      return state.nextID
     }
+    await withTaskCancellationHandler {
+      await withCheckedContinuation { continuation in
+        let cancelled = state.withLock { state -> Bool in
+          if state.cancelled.remove(id) != nil { return true }
+          state.waiters[pidfd, default: []].append((id, continuation))
+          return false
+        }
+        if cancelled {
+          continuation.resume()
+          return
+        }
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
+      }
+    } onCancel: {
+      let waiting = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        guard let index = state.waiters[pidfd]?.firstIndex(where: { $0.id == id }) else {
+          state.cancelled.insert(id)
+          return nil
+        }
+        let entry = state.waiters[pidfd]?.remove(at: index)
+        if state.waiters[pidfd]?.isEmpty == true { state.waiters[pidfd] = nil }
+        return entry?.continuation
+      }
+      waiting?.resume()
+    }
+  }
+
+  /// Waits until every process behind `pidfds` has exited, or `timeout` passes; returns whether
+  /// they all exited. The caller keeps ownership of the pidfds.
+  func waitForAll(_ pidfds: [PidFD], timeout: Duration) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    await withTaskGroup(of: Void.self) { group in
+      group.addTask {
+        for pidfd in pidfds { await self.wait(pidfd: pidfd.fd) }
+      }
+      group.addTask { try? await Task.sleep(until: deadline, clock: .continuous) }
+      await group.next()
+      group.cancelAll()
+    }
+    return pidfds.allSatisfy(\.hasExited)
   }
 
   private func loop() {
@@ -46,8 +89,8 @@ final class ExitMonitor: Sendable {
       }
       if fds[0].revents != 0 { _ = read(wakeRead, &drain, drain.count) }
       for entry in fds.dropFirst() where entry.revents != 0 {
-        let continuations = state.withLock { $0.waiters.removeValue(forKey: entry.fd) ?? [] }
-        continuations.forEach { $0.resume() }
+        let waiting = state.withLock { $0.waiters.removeValue(forKey: entry.fd) ?? [] }
+        waiting.forEach { $0.continuation.resume() }
       }
     }
   }

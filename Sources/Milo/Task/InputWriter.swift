@@ -1,4 +1,5 @@
 import Foundation
+import MiloSys
 
 /// Writes an exec's queued input, in order, to a non-blocking pipe or pty master, so a command
 /// that does not read its input never blocks the caller.
