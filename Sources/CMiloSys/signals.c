@@ -12,7 +12,8 @@ int milo_signalfd_open(const int *signals, int count) {
   sigset_t set;
   sigemptyset(&set);
   for (int i = 0; i < count; i++) sigaddset(&set, signals[i]);
-  if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) return -errno;
+  int rc = pthread_sigmask(SIG_BLOCK, &set, NULL);
+  if (rc != 0) return -rc;
   int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
   return fd < 0 ? -errno : fd;
 }

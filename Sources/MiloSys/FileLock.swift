@@ -1,7 +1,8 @@
 import Glibc
 
 /// An exclusive `flock(2)` on a lock file, shared by every process that opens the same path, and
-/// removed when released so that no lock file outlives its holder.
+/// removed when released so that no lock file outlives its holder. (A holder that dies leaves
+/// the file, unlocked: the kernel drops a dead process's locks, and the next holder removes it.)
 ///
 /// Removing a lock file while others wait on it is safe here: a waiter that wins the lock checks
 /// that the path still names the file it locked, and otherwise opens the new one and tries again.

@@ -23,7 +23,9 @@ public struct PidFD: Sendable, Equatable {
   /// Whether the process has exited (it may not be reaped yet).
   public var hasExited: Bool {
     var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-    return poll(&entry, 1, 0) != 0
+    var ready: Int32
+    repeat { ready = poll(&entry, 1, 0) } while ready < 0 && errno == EINTR
+    return ready > 0 && entry.revents != 0
   }
 
   /// Sends `signal`. Returns false when it could not (e.g. the process is gone).

@@ -42,7 +42,10 @@ public enum Posix {
         if errno == EINTR { continue }
         return false
       }
-      if n == 0 { return false }
+      if n == 0 {
+        errno = EIO
+        return false
+      }
       offset += n
     }
     return true

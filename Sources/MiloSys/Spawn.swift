@@ -57,29 +57,28 @@ public enum Spawn {
   public static func run(_ argv: [String], environment: [String], hideMount: String? = nil)
     throws(SystemError) -> (status: Int32, output: String)
   {
-    var fds: [Int32] = [0, 0]
-    guard milo_pipe2(&fds, O_CLOEXEC) == 0 else { throw SystemError("pipe2") }
+    let output = try Posix.pipe()
     let pid: pid_t
     do {
       pid = try start(
-        argv, environment: environment, stdio: Stdio(stdout: fds[1], stderr: fds[1]),
+        argv, environment: environment, stdio: Stdio(stdout: output.write, stderr: output.write),
         hideMount: hideMount)
     } catch {
-      close(fds[0])
-      close(fds[1])
+      close(output.read)
+      close(output.write)
       throw error
     }
-    close(fds[1])
-    var output: [UInt8] = []
+    close(output.write)
+    var captured: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 4096)
     while true {
-      let n = chunk.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
+      let n = chunk.withUnsafeMutableBytes { read(output.read, $0.baseAddress, $0.count) }
       if n < 0 && errno == EINTR { continue }
       if n <= 0 { break }
-      if output.count < 64 << 10 { output.append(contentsOf: chunk[0..<n]) }
+      if captured.count < 64 << 10 { captured.append(contentsOf: chunk[0..<n]) }
     }
-    close(fds[0])
-    return (waitFor(pid), String(decoding: output, as: UTF8.self))
+    close(output.read)
+    return (waitFor(pid), String(decoding: captured, as: UTF8.self))
   }
 
   /// Waits for a child and returns its raw wait status (-1 when it cannot be waited for);

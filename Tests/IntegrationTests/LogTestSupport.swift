@@ -497,7 +497,7 @@ final class RSSSampler: Sendable {
 
   init(pid: Int32, intervalMillis: Int = 20) {
     self.pid = pid
-    let thread = Thread { [self] in
+    Blocking.detach(name: "rss-sampler") { [self] in
       while !self.state.withLock({ $0.stop }) {
         if let rss = SupervisorProbe.statusKiB(pid, "VmRSS") {
           let hwm = SupervisorProbe.statusKiB(pid, "VmHWM") ?? 0
@@ -511,7 +511,6 @@ final class RSSSampler: Sendable {
       }
       self.done.withLock { $0 = true }
     }
-    thread.start()
   }
 
   /// Stops sampling; returns (peak VmRSS seen, the kernel's VmHWM, sample count), in KiB.

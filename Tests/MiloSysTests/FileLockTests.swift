@@ -12,12 +12,11 @@ import Testing
     let first = try FileLock.acquire(path)
     #expect(FileManager.default.fileExists(atPath: path))
     let order = Mutex<[String]>([])
-    let waiter = Thread {
+    Blocking.detach(name: "second-holder") {
       guard let second = try? FileLock.acquire(path) else { return }
       order.withLock { $0.append("second") }
       second.release()
     }
-    waiter.start()
     try await Task.sleep(for: .milliseconds(200))
     #expect(order.withLock { $0 }.isEmpty, "the second acquire waits while the first holds the lock")
     order.withLock { $0.append("first released") }

@@ -1,18 +1,12 @@
 import Foundation
+import MiloSys
 import Testing
 
 @testable import NomadHost
 
+/// Writes all of `data`; the errno of a failure, or nil.
 private func writeAll(_ fd: Int32, _ data: [UInt8]) -> Int32? {
-  data.withUnsafeBytes { raw in
-    var offset = 0
-    while offset < raw.count {
-      let n = write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
-      if n < 0 { return errno }
-      offset += n
-    }
-    return nil
-  }
+  Posix.writeAll(fd, data) ? nil : errno
 }
 
 @Suite struct LogMonTests {

@@ -1,4 +1,5 @@
 import Foundation
+import MiloSys
 @_exported import TestSupport
 
 extension TempDir {
@@ -12,9 +13,7 @@ extension TempDir {
 /// (a blocking open, as executors do).
 func openWriters(_ dir: TempDir, task: String) async -> (out: Int32, err: Int32) {
   func openWriter(_ path: String) async -> Int32 {
-    await withCheckedContinuation { continuation in
-      Thread.detachNewThread { continuation.resume(returning: open(path, O_WRONLY)) }
-    }
+    await Blocking.run { open(path, O_WRONLY) }
   }
   return (await openWriter(dir.file(".\(task).stdout.fifo")), await openWriter(dir.file(".\(task).stderr.fifo")))
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MiloSys
 import NomadPlugin
 
 /// Everything that decides one task's container.
@@ -142,7 +143,7 @@ public enum BundleBuilder {
   }
 
   /// The default PATH inside the container (after the Java home's `bin`).
-  static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+  static let defaultPath = Environment.defaultSearchPath
 
   /// The container's environment. milo declares `image` isolation, so Nomad passes no host
   /// environment: the task's (Nomad's `NOMAD_*` and the job's `env`) plus JAVA_HOME, PATH with

@@ -1,4 +1,5 @@
 import MiloSupervisor
+import MiloSys
 
 /// One lock per container id, for the steps that create or remove a container and its state.
 ///
@@ -50,7 +51,16 @@ extension MiloDriver {
     _ paths: TaskPaths, _ body: @Sendable () async throws -> T
   ) async throws -> T {
     try await containerLocks.withLock(paths.containerID) {
-      let lock = await self.runtime.lockAcrossInstances(paths)
+      var lock: FileLock?
+      do {
+        lock = try await self.runtime.lockAcrossInstances(paths)
+      } catch {
+        // Go on without it: this instance's own steps are still serialised, and a start that
+        // cannot write the state dir fails on its own with a clearer error.
+        self.logger.warning(
+          "cannot lock container \(paths.containerID) against other plugin instances: \(error)",
+          metadata: ["lock_file": "\(paths.lockFile)"])
+      }
       defer { lock?.release() }
       return try await body()
     }

@@ -52,9 +52,14 @@ extension MiloDriver {
   /// DestroyTask for a task id this plugin instance does not know: removes the container started
   /// for exactly that id (the state dir names it), and never one a later start of the task owns.
   func destroyUnknown(id: String, force: Bool) async throws {
-    let paths = TaskPaths(stateDir: currentConfig.stateDir, containerID: LaunchPlanner.containerID(for: id))
+    let stateDir = currentConfig.stateDir
+    let paths = TaskPaths(stateDir: stateDir, containerID: LaunchPlanner.containerID(for: id))
+    let legacy = TaskPaths(stateDir: stateDir, containerID: LaunchPlanner.legacyContainerID(for: id))
+    // Both ids it may clean, always in this order (only this path takes the legacy one).
     try await withContainerLock(paths) {
-      try await self.destroyUnknownLocked(id: id, force: force)
+      try await self.withContainerLock(legacy) {
+        try await self.destroyUnknownLocked(id: id, force: force)
+      }
     }
   }
 

@@ -6,9 +6,9 @@ import MiloSys
 /// without root against a fake. `CrunRuntime` is the real implementation.
 protocol ContainerRuntime: Sendable {
   /// Takes the lock of the container id that every plugin instance takes to start, destroy or
-  /// clean up after it (Nomad runs two instances of a plugin around a restart); nil when the
-  /// lock file cannot be made, e.g. the state dir is not writable.
-  func lockAcrossInstances(_ paths: TaskPaths) async -> FileLock?
+  /// clean up after it (Nomad runs two instances of a plugin around a restart); nil when there
+  /// is no other instance to exclude. Throws when the lock file cannot be made.
+  func lockAcrossInstances(_ paths: TaskPaths) async throws(SystemError) -> FileLock?
   /// Writes the task's state directory (owned by `taskID`), the runtime root and the bundle.
   func prepare(_ plan: LaunchPlan, taskID: String) throws
   /// Starts the task's supervisor, which runs the container; returns once the container runs.

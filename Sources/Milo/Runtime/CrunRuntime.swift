@@ -8,12 +8,19 @@ struct CrunRuntime: ContainerRuntime {
   /// The binary that runs `supervise` (`milo.d/milo-task`, else the plugin itself).
   var executable: String
 
-  func lockAcrossInstances(_ paths: TaskPaths) async -> FileLock? {
+  func lockAcrossInstances(_ paths: TaskPaths) async throws(SystemError) -> FileLock? {
     let file = paths.lockFile
     try? FileManager.default.createDirectory(
       atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
       attributes: [.posixPermissions: 0o700])
-    return await Blocking.run { try? FileLock.acquire(file) }
+    let result = await Blocking.run { () -> Result<FileLock, SystemError> in
+      do throws(SystemError) {
+        return .success(try FileLock.acquire(file))
+      } catch {
+        return .failure(error)
+      }
+    }
+    return try result.get()
   }
 
   func prepare(_ plan: LaunchPlan, taskID: String) throws {

@@ -115,7 +115,7 @@ final class ExecProcess: Sendable {
     do {
       // The runtime gets only PATH: the command's environment is the container's (config.json).
       pid = try Spawn.start(
-        args, environment: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+        args, environment: ["PATH=" + Environment.defaultSearchPath],
         stdio: .init(stdin: stdin && !tty ? inPipe.read : -1, stdout: outPipe.write, stderr: errPipe.write))
     } catch {
       closePipes()

@@ -10,7 +10,9 @@ final class ExitMonitor: Sendable {
   private struct State {
     var waiters: [Int32: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)]] = [:]
     var nextID: UInt64 = 0
-    /// Waits cancelled before they were registered.
+    /// Waits not yet resumed, registered or not.
+    var pending: Set<UInt64> = []
+    /// Pending waits cancelled before they were registered.
     var cancelled: Set<UInt64> = []
   }
   private let state = Mutex(State())
@@ -24,17 +26,21 @@ final class ExitMonitor: Sendable {
     Blocking.detach(name: "milo-exit-monitor") { [self] in loop() }
   }
 
-  /// Suspends until the process behind `pidfd` exits. The caller keeps ownership of `pidfd`.
-  /// A cancelled wait returns at once.
+  /// Suspends until the process behind `pidfd` exits. The caller keeps ownership of `pidfd`
+  /// and keeps it open while it waits. A cancelled wait returns at once.
   func wait(pidfd: Int32) async {
     let id = state.withLock { state -> UInt64 in
       state.nextID += 1
+      state.pending.insert(state.nextID)
       return state.nextID
     }
     await withTaskCancellationHandler {
       await withCheckedContinuation { continuation in
         let cancelled = state.withLock { state -> Bool in
-          if state.cancelled.remove(id) != nil { return true }
+          if state.cancelled.remove(id) != nil {
+            state.pending.remove(id)
+            return true
+          }
           state.waiters[pidfd, default: []].append((id, continuation))
           return false
         }
@@ -47,10 +53,13 @@ final class ExitMonitor: Sendable {
       }
     } onCancel: {
       let waiting = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        // Already resumed: nothing to do.
+        guard state.pending.contains(id) else { return nil }
         guard let index = state.waiters[pidfd]?.firstIndex(where: { $0.id == id }) else {
           state.cancelled.insert(id)
           return nil
         }
+        state.pending.remove(id)
         let entry = state.waiters[pidfd]?.remove(at: index)
         if state.waiters[pidfd]?.isEmpty == true { state.waiters[pidfd] = nil }
         return entry?.continuation
@@ -89,7 +98,15 @@ final class ExitMonitor: Sendable {
       }
       if fds[0].revents != 0 { _ = read(wakeRead, &drain, drain.count) }
       for entry in fds.dropFirst() where entry.revents != 0 {
-        let waiting = state.withLock { $0.waiters.removeValue(forKey: entry.fd) ?? [] }
+        // Asked again of the descriptor as it is now: a waiter that was cancelled meanwhile may
+        // have closed it, and its number may name a newer waiter's pidfd.
+        var now = pollfd(fd: entry.fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&now, 1, 0) > 0, now.revents != 0 else { continue }
+        let waiting = state.withLock { state in
+          let waiting = state.waiters.removeValue(forKey: entry.fd) ?? []
+          waiting.forEach { state.pending.remove($0.id) }
+          return waiting
+        }
         waiting.forEach { $0.continuation.resume() }
       }
     }

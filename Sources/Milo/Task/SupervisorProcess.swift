@@ -45,6 +45,7 @@ public struct SupervisorProcess: Sendable {
     // The supervisor failed before the container ran: collect it and report why.
     await process.waitForExit()
     process.reap()
+    process.release()
     let reason: String
     if case .failed(let message) = readiness {
       reason = message

@@ -40,9 +40,7 @@ final class FifoReader: Sendable {
         throw LogMonError("failed to create fifo for extracting logs: error creating fifo \(path): \(failure)")
       }
     }
-    wake = try Posix.pipe()
-    Posix.setNonBlocking(wake.0)
-    Posix.setNonBlocking(wake.1)
+    wake = try Posix.pipe(flags: O_NONBLOCK)
     Blocking.detach(name: "logmon \(path)") { [self] in
       self.run()
       self.closeWakeWriter(signal: false)

@@ -59,7 +59,7 @@ final class FakeContainerRuntime: ContainerRuntime {
   }
 
   /// The in-process `ContainerLocks` serialise a fake's callers; there is no other instance.
-  func lockAcrossInstances(_ paths: TaskPaths) async -> FileLock? { nil }
+  func lockAcrossInstances(_ paths: TaskPaths) async throws(SystemError) -> FileLock? { nil }
 
   func prepare(_ plan: LaunchPlan, taskID: String) throws {
     state.withLock {
