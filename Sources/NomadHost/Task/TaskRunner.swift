@@ -280,9 +280,11 @@ public actor TaskRunner {
     return false
   }
 
-  func emitExitResultEvent(_ result: TaskExit) {
+  func emitExitResultEvent(_ exit: TaskExit) {
     appendEvent(
-      .terminated(exitCode: result.exitCode, signal: result.signal, oomKilled: result.oomKilled, message: result.error))
+      .terminated(
+        exitCode: Int(exit.result.exitCode), signal: Int(exit.result.signal), oomKilled: exit.result.oomKilled,
+        message: exit.error))
   }
 
   /// `restoreHandle`: `RecoverTask` with the stored handle.
