@@ -11,7 +11,7 @@ import Testing
       close(pipe.read)
       close(pipe.write)
     }
-    // The read blocks until the write below: it must not be running on the caller's thread.
+    // The read blocks until the write below; its result comes back through the continuation.
     async let byte: UInt8 = Blocking.run {
       var value: UInt8 = 0
       _ = read(pipe.read, &value, 1)

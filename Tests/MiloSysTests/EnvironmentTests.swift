@@ -16,7 +16,9 @@ import Testing
     #expect(Environment.executable(named: "/bin/sh") == "/bin/sh")
     let dir = TempDir("milo-environment")
     let plain = dir.path + "/plain"
-    #expect(Posix.writeAll(open(plain, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644), Array("x".utf8)))
+    let fd = open(plain, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+    #expect(Posix.writeAll(fd, Array("x".utf8)))
+    close(fd)
     #expect(Environment.executable(named: plain) == nil, "not executable")
     #expect(Environment.executable(named: "plain", searchPath: dir.path) == nil)
     #expect(Environment.executable(named: "milo-no-such-tool") == nil)
